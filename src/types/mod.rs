@@ -1,0 +1,1 @@
+//! The Engine API wire model: the JSON shapes shoal reads and writes.
