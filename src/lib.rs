@@ -20,4 +20,11 @@
 //!
 //! The `agent` depends on `types`, `ca` and `engine` only, never on `store`.
 
+pub mod api;
+pub mod clock;
+pub mod config;
+pub mod control;
+pub mod daemon;
+pub mod engine;
+pub mod telemetry;
 pub mod types;

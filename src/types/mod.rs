@@ -1,1 +1,3 @@
 //! The Engine API wire model: the JSON shapes shoal reads and writes.
+
+pub mod api_version;
