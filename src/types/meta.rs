@@ -102,6 +102,23 @@ pub fn parse_go_bool(s: &str) -> Option<bool> {
     }
 }
 
+/// Parses the `version` query parameter of an update the way the engine does, with its
+/// message on failure: `invalid service version '': strconv.ParseUint: parsing "": invalid
+/// syntax`. `object` is `service`, `node`, `swarm`, `secret`, `config`.
+pub fn parse_version_query(object: &str, raw: &str) -> Result<u64, String> {
+    let reason = if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
+        "invalid syntax"
+    } else {
+        match raw.parse::<u64>() {
+            Ok(v) => return Ok(v),
+            Err(_) => "value out of range",
+        }
+    };
+    Err(format!(
+        "invalid {object} version '{raw}': strconv.ParseUint: parsing {raw:?}: {reason}"
+    ))
+}
+
 /// An instant with nanosecond precision, encoded as Go encodes `time.Time`.
 ///
 /// Always held in UTC: a timestamp parsed with another offset is converted. The default value
@@ -322,6 +339,22 @@ mod tests {
             serde_json::to_string(&Version::new(34)).unwrap(),
             "{\"Index\":34}"
         );
+    }
+
+    #[test]
+    fn version_query() {
+        assert_eq!(parse_version_query("service", "34"), Ok(34));
+        assert_eq!(
+            parse_version_query("service", "").unwrap_err(),
+            "invalid service version '': strconv.ParseUint: parsing \"\": invalid syntax"
+        );
+        assert_eq!(
+            parse_version_query("node", "+1").unwrap_err(),
+            "invalid node version '+1': strconv.ParseUint: parsing \"+1\": invalid syntax"
+        );
+        assert!(parse_version_query("swarm", "99999999999999999999")
+            .unwrap_err()
+            .ends_with("value out of range"));
     }
 
     #[test]

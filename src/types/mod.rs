@@ -19,3 +19,11 @@ pub mod meta;
 pub use decode::DecodeError;
 pub use ids::{is_swarm_id, new_id};
 pub use meta::{DurationNs, Labels, Timestamp, Version};
+
+pub mod config;
+pub mod container_spec;
+pub mod mount;
+pub mod node;
+pub mod secret;
+pub mod swarm;
+pub mod task_spec;
