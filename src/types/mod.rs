@@ -22,8 +22,15 @@ pub use meta::{DurationNs, Labels, Timestamp, Version};
 
 pub mod config;
 pub mod container_spec;
+pub mod endpoint;
+pub mod event;
+pub mod filters;
 pub mod mount;
+pub mod network;
+pub mod network_resource;
 pub mod node;
 pub mod secret;
+pub mod service;
 pub mod swarm;
+pub mod task;
 pub mod task_spec;
