@@ -118,7 +118,9 @@ pub fn parse_body(body: &[u8]) -> Result<Value, DecodeError> {
 /// Parses a whole document the way Go's `json.Unmarshal` does (nothing may follow the value).
 pub(crate) fn parse_whole(text: &[u8]) -> Result<Value, DecodeError> {
     match json_syntax::check(text, Mode::Whole).map_err(DecodeError::Syntax)? {
-        Extent::Empty => Err(DecodeError::Syntax("unexpected end of JSON input".to_owned())),
+        Extent::Empty => Err(DecodeError::Syntax(
+            "unexpected end of JSON input".to_owned(),
+        )),
         Extent::Value { start, end } => parse_checked(&text[start..end]),
     }
 }
@@ -349,8 +351,12 @@ impl<'de> de::Deserializer<'de> for Decoder {
         visitor: V,
     ) -> Result<V::Value, DecodeError> {
         match self.value {
-            Value::Null => visitor.visit_map(StructDecoder::new(Map::new(), name, fields, self.ctx)),
-            Value::Object(map) => visitor.visit_map(StructDecoder::new(map, name, fields, self.ctx)),
+            Value::Null => {
+                visitor.visit_map(StructDecoder::new(Map::new(), name, fields, self.ctx))
+            }
+            Value::Object(map) => {
+                visitor.visit_map(StructDecoder::new(map, name, fields, self.ctx))
+            }
             other => Err(self.ctx.mismatch(&other, name)),
         }
     }
@@ -382,10 +388,7 @@ impl<'de> de::Deserializer<'de> for Decoder {
         self.deserialize_string(visitor)
     }
 
-    fn deserialize_ignored_any<V: Visitor<'de>>(
-        self,
-        visitor: V,
-    ) -> Result<V::Value, DecodeError> {
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
         visitor.visit_unit()
     }
 }

@@ -94,10 +94,14 @@ fn null_leaves_any_field_at_its_default() {
     .unwrap();
     assert_eq!(spec, Spec::default());
     // Nested too, and inside lists and maps (zero values, like Go).
-    let spec: Spec =
-        from_str(r#"{"Mode":{"Replicated":{"Replicas":null}},"Env":[null,"A=1"],"Labels":{"k":null}}"#)
-            .unwrap();
-    assert_eq!(spec.mode.replicated, Some(ReplicatedService { replicas: None }));
+    let spec: Spec = from_str(
+        r#"{"Mode":{"Replicated":{"Replicas":null}},"Env":[null,"A=1"],"Labels":{"k":null}}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        spec.mode.replicated,
+        Some(ReplicatedService { replicas: None })
+    );
     assert_eq!(spec.env, vec!["", "A=1"]);
     assert_eq!(spec.labels.get("k").map(String::as_str), Some(""));
 }

@@ -64,7 +64,9 @@ impl Filters {
         })?;
         match map_form(&value) {
             Ok(fields) => Ok(Filters { fields }),
-            Err(map_error) => list_form(&value).map(|fields| Filters { fields }).ok_or(map_error),
+            Err(map_error) => list_form(&value)
+                .map(|fields| Filters { fields })
+                .ok_or(map_error),
         }
     }
 
@@ -132,9 +134,11 @@ impl Filters {
         if self.exact_match(key, source) {
             return true;
         }
-        self.fields
-            .get(key)
-            .is_some_and(|values| values.keys().any(|prefix| source.starts_with(prefix.as_str())))
+        self.fields.get(key).is_some_and(|values| {
+            values
+                .keys()
+                .any(|prefix| source.starts_with(prefix.as_str()))
+        })
     }
 
     /// swarmkit's label matching for the values of `key` (usually `label`); see
@@ -295,8 +299,10 @@ mod tests {
 
     #[test]
     fn map_form() {
-        let f = Filters::parse(r#"{"_up-to-date":{"true":true},"service":{"tbb2zhg9hnmlsx4w3vzqtnc1j":true}}"#)
-            .unwrap();
+        let f = Filters::parse(
+            r#"{"_up-to-date":{"true":true},"service":{"tbb2zhg9hnmlsx4w3vzqtnc1j":true}}"#,
+        )
+        .unwrap();
         assert_eq!(f.get("service"), vec!["tbb2zhg9hnmlsx4w3vzqtnc1j"]);
         assert!(f.contains("_up-to-date"));
         assert!(f.get_bool_or_default("_up-to-date", false).unwrap());
@@ -382,7 +388,9 @@ mod tests {
     fn booleans() {
         let f = Filters::parse(r#"{"dangling":["maybe"]}"#).unwrap();
         assert_eq!(
-            f.get_bool_or_default("dangling", false).unwrap_err().to_string(),
+            f.get_bool_or_default("dangling", false)
+                .unwrap_err()
+                .to_string(),
             "Invalid filter 'dangling=[maybe]'"
         );
         let f = Filters::parse(r#"{"dangling":["0"]}"#).unwrap();

@@ -32,8 +32,7 @@ pub fn id_from_bits(bits: u128) -> String {
 /// True when `s` looks like a swarm ID: exactly 25 characters of `[0-9a-z]`.
 pub fn is_swarm_id(s: &str) -> bool {
     s.len() == SWARM_ID_LEN
-        && s
-            .bytes()
+        && s.bytes()
             .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
 }
 

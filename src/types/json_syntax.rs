@@ -27,7 +27,11 @@ pub(crate) enum Extent {
 
 /// Checks `input` and returns the extent of its (first) value, or Go's error text.
 pub(crate) fn check(input: &[u8], mode: Mode) -> Result<Extent, String> {
-    let mut s = Scanner { input, pos: 0, mode };
+    let mut s = Scanner {
+        input,
+        pos: 0,
+        mode,
+    };
     s.skip_space();
     if s.pos >= input.len() {
         return match mode {
@@ -261,10 +265,7 @@ impl Scanner<'_> {
             if c != expected {
                 return Err(invalid(
                     c,
-                    &format!(
-                        "in literal {word} (expecting {})",
-                        quote_char(expected)
-                    ),
+                    &format!("in literal {word} (expecting {})", quote_char(expected)),
                 ));
             }
         }
@@ -291,7 +292,10 @@ mod tests {
             "invalid character 'o' in literal null (expecting 'u')"
         );
         assert_eq!(stream_err("{\"Name\": \"bad\", "), "unexpected EOF");
-        assert_eq!(whole_err("{\"Name\": \"bad\", "), "unexpected end of JSON input");
+        assert_eq!(
+            whole_err("{\"Name\": \"bad\", "),
+            "unexpected end of JSON input"
+        );
         assert_eq!(
             stream_err("x"),
             "invalid character 'x' looking for beginning of value"

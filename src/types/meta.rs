@@ -25,8 +25,20 @@ pub type Labels = BTreeMap<String, String>;
 /// The optimistic-concurrency version of a swarm object: the Raft index of its last write.
 ///
 /// `Index` is omitted when zero, so a zero version encodes as `{}` (as `JobIteration` shows).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[derive(Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    ToSchema,
+)]
 #[serde(default)]
 pub struct Version {
     #[serde(rename = "Index", skip_serializing_if = "is_zero_u64")]

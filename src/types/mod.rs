@@ -34,3 +34,6 @@ pub mod service;
 pub mod swarm;
 pub mod task;
 pub mod task_spec;
+
+#[cfg(test)]
+mod roundtrip_tests;

@@ -72,7 +72,10 @@ pub struct NetworkIPAMConfig {
     pub ip_range: String,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub gateway: String,
-    #[serde(rename = "AuxiliaryAddresses", skip_serializing_if = "Labels::is_empty")]
+    #[serde(
+        rename = "AuxiliaryAddresses",
+        skip_serializing_if = "Labels::is_empty"
+    )]
     pub auxiliary_addresses: Labels,
 }
 

@@ -203,10 +203,9 @@ mod tests {
 
     #[test]
     fn node_update_body_decodes() {
-        let spec: NodeSpec = decode::from_str(
-            r#"{"Labels":{"foo":"bar"},"Role":"manager","Availability":"drain"}"#,
-        )
-        .unwrap();
+        let spec: NodeSpec =
+            decode::from_str(r#"{"Labels":{"foo":"bar"},"Role":"manager","Availability":"drain"}"#)
+                .unwrap();
         assert_eq!(spec.role, Some(NodeRole::Manager));
         assert_eq!(spec.availability, Some(NodeAvailability::Drain));
         assert_eq!(spec.labels["foo"], "bar");

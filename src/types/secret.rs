@@ -41,10 +41,7 @@ pub struct SecretSpec {
     pub name: String,
     pub labels: Labels,
     /// The payload; `None` (and empty) is not emitted, as Go omits an empty `[]byte`.
-    #[serde(
-        with = "base64_bytes_opt",
-        skip_serializing_if = "is_none_or_empty"
-    )]
+    #[serde(with = "base64_bytes_opt", skip_serializing_if = "is_none_or_empty")]
     #[schema(value_type = Option<String>, format = Byte)]
     pub data: Option<Vec<u8>>,
     #[serde(skip_serializing_if = "Option::is_none")]

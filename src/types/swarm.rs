@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 
 use super::enums::{empty_as_none, none_as_empty, string_enum};
 use super::meta::{
-    is_zero_i64, is_zero_u64, DurationNs, Driver, Labels, TLSInfo, Timestamp, Version,
+    is_zero_i64, is_zero_u64, Driver, DurationNs, Labels, TLSInfo, Timestamp, Version,
 };
 use super::node::NodeAvailability;
 

@@ -198,13 +198,9 @@ mod tests {
         let terminal_from = ORDER.iter().position(|s| *s == "complete").unwrap();
         for (i, from) in TaskState::ALL.iter().enumerate() {
             for (j, to) in TaskState::ALL.iter().enumerate() {
-                let expected = j > i
-                    && (i < terminal_from || ORDER[j] == "remove" || ORDER[j] == "orphaned");
-                assert_eq!(
-                    from.can_transition_to(*to),
-                    expected,
-                    "{from} -> {to}"
-                );
+                let expected =
+                    j > i && (i < terminal_from || ORDER[j] == "remove" || ORDER[j] == "orphaned");
+                assert_eq!(from.can_transition_to(*to), expected, "{from} -> {to}");
             }
         }
     }

@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 
 use super::container_spec::ContainerSpec;
 use super::enums::{empty_as_none, string_enum};
-use super::meta::{is_false, is_zero_i64, is_zero_u64, DurationNs, Driver, Labels};
+use super::meta::{is_false, is_zero_i64, is_zero_u64, Driver, DurationNs, Labels};
 use super::node::{Platform, Resources};
 
 /// The template of a service's tasks.
