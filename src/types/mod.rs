@@ -29,6 +29,7 @@ pub mod mount;
 pub mod network;
 pub mod network_resource;
 pub mod node;
+pub mod openapi;
 pub mod secret;
 pub mod service;
 pub mod swarm;
