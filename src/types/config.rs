@@ -4,11 +4,13 @@
 //!
 //! Depends on `meta`, `encoding`.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::encoding::{base64_bytes, is_empty_bytes};
-use super::meta::{Driver, Labels, Timestamp, Version};
+use super::meta::{Driver, Timestamp, Version};
 
 /// A config.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -28,7 +30,7 @@ pub struct Config {
 pub struct ConfigSpec {
     #[serde(skip_serializing_if = "String::is_empty")]
     pub name: String,
-    pub labels: Labels,
+    pub labels: BTreeMap<String, String>,
     #[serde(with = "base64_bytes", skip_serializing_if = "is_empty_bytes")]
     #[schema(value_type = String, format = Byte)]
     pub data: Vec<u8>,

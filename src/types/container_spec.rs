@@ -4,13 +4,15 @@
 //! `Healthcheck` (the swagger says `HealthCheck`; both decode, keys being case-insensitive).
 //! Depends on `meta`, `enums`, `mount`, `secret`, `config`.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::config::ConfigReference;
 use super::encoding::{base64_bytes, is_empty_bytes};
 use super::enums::{empty_as_none, string_enum};
-use super::meta::{is_false, is_zero_i64, DurationNs, Labels};
+use super::meta::{is_false, is_zero_i64};
 use super::mount::Mount;
 use super::secret::SecretReference;
 
@@ -20,8 +22,8 @@ use super::secret::SecretReference;
 pub struct ContainerSpec {
     #[serde(skip_serializing_if = "String::is_empty")]
     pub image: String,
-    #[serde(skip_serializing_if = "Labels::is_empty")]
-    pub labels: Labels,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
     /// Replaces the image's entrypoint.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub command: Vec<String>,
@@ -55,7 +57,7 @@ pub struct ContainerSpec {
     pub mounts: Vec<Mount>,
     /// Time to wait after the stop signal before killing (engine default 10 s).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub stop_grace_period: Option<DurationNs>,
+    pub stop_grace_period: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub healthcheck: Option<HealthConfig>,
     /// Extra `/etc/hosts` lines, `IP host...` (or `host:IP` from old clients).
@@ -72,8 +74,8 @@ pub struct ContainerSpec {
         deserialize_with = "empty_as_none"
     )]
     pub isolation: Option<Isolation>,
-    #[serde(skip_serializing_if = "Labels::is_empty")]
-    pub sysctls: Labels,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub sysctls: BTreeMap<String, String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub capability_add: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -182,13 +184,13 @@ pub struct HealthConfig {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub test: Vec<String>,
     #[serde(skip_serializing_if = "is_zero_i64")]
-    pub interval: DurationNs,
+    pub interval: i64,
     #[serde(skip_serializing_if = "is_zero_i64")]
-    pub timeout: DurationNs,
+    pub timeout: i64,
     #[serde(skip_serializing_if = "is_zero_i64")]
-    pub start_period: DurationNs,
+    pub start_period: i64,
     #[serde(skip_serializing_if = "is_zero_i64")]
-    pub start_interval: DurationNs,
+    pub start_interval: i64,
     #[serde(skip_serializing_if = "is_zero_i64")]
     pub retries: i64,
 }

@@ -11,7 +11,7 @@
 //! list and drops `null` members; everything nested is decoded the same way. Wire types must
 //! therefore be plain structs with `#[serde(default)]` and no `flatten`/`untagged` (those go
 //! around `deserialize_struct`). Errors carry Go's wording: syntax errors from
-//! [`json_syntax`](super::json_syntax) (`unexpected EOF`, `invalid character ...`) and type
+//! `json_syntax` (`unexpected EOF`, `invalid character ...`) and type
 //! mismatches as `json: cannot unmarshal string into Go struct field
 //! ReplicatedService.Mode.Replicated.Replicas of type uint64` (the innermost struct, then the
 //! field path from the top, as the engine's Go version printed it).

@@ -5,6 +5,8 @@
 //! case. The legacy `status`/`id`/`from` keys the engine adds for containers are not modelled.
 //! Depends on `meta`, `enums`.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -35,7 +37,7 @@ pub struct EventActor {
     #[serde(rename = "ID")]
     pub id: String,
     /// `name`, and e.g. `replicas.old`/`replicas.new` for service updates.
-    pub attributes: Labels,
+    pub attributes: BTreeMap<String, String>,
 }
 
 /// One event.

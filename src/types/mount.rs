@@ -3,11 +3,13 @@
 //!
 //! Depends on `meta` and `enums`.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::enums::{empty_as_none, string_enum};
-use super::meta::{is_false, is_zero_i64, Driver, Labels};
+use super::meta::{is_false, is_zero_i64, Driver};
 
 string_enum! {
     /// The kind of a mount.
@@ -102,8 +104,8 @@ pub struct BindOptions {
 pub struct VolumeOptions {
     #[serde(skip_serializing_if = "is_false")]
     pub no_copy: bool,
-    #[serde(skip_serializing_if = "Labels::is_empty")]
-    pub labels: Labels,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub subpath: String,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -5,10 +5,12 @@
 //! The `/networks` endpoints use another shape, [`NetworkResource`](super::network_resource).
 //! Depends on `meta`, `network_resource` (`ConfigReference`).
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::meta::{is_false, Driver, Labels, Timestamp, Version};
+use super::meta::{is_false, Driver, Timestamp, Version};
 use super::network_resource::NetworkConfigReference;
 
 /// A swarm-scoped network.
@@ -35,7 +37,7 @@ pub struct NetworkSpec {
     #[serde(skip_serializing_if = "String::is_empty")]
     pub name: String,
     /// Always emitted, `{}` when empty.
-    pub labels: Labels,
+    pub labels: BTreeMap<String, String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub driver_configuration: Option<Driver>,
     #[serde(rename = "IPv6Enabled", skip_serializing_if = "is_false")]

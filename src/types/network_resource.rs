@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::meta::{Labels, Timestamp};
+use super::meta::Timestamp;
 
 /// A network as `/networks` shows it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -39,8 +39,8 @@ pub struct NetworkResource {
     pub config_only: bool,
     /// `null` for swarm networks on a manager without local endpoints.
     pub containers: Option<BTreeMap<String, EndpointResource>>,
-    pub options: Option<Labels>,
-    pub labels: Option<Labels>,
+    pub options: Option<BTreeMap<String, String>>,
+    pub labels: Option<BTreeMap<String, String>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub peers: Vec<PeerInfo>,
     /// Verbose inspect only.
@@ -57,7 +57,7 @@ pub struct NetworkResource {
 pub struct NetworkIPAM {
     pub driver: String,
     /// `null` when unset.
-    pub options: Option<Labels>,
+    pub options: Option<BTreeMap<String, String>>,
     /// Always emitted, `[]` when empty.
     pub config: Vec<NetworkIPAMConfig>,
 }
@@ -74,9 +74,9 @@ pub struct NetworkIPAMConfig {
     pub gateway: String,
     #[serde(
         rename = "AuxiliaryAddresses",
-        skip_serializing_if = "Labels::is_empty"
+        skip_serializing_if = "BTreeMap::is_empty"
     )]
-    pub auxiliary_addresses: Labels,
+    pub auxiliary_addresses: BTreeMap<String, String>,
 }
 
 /// The config-only network a network takes its configuration from.
@@ -130,7 +130,7 @@ pub struct NetworkTask {
     pub endpoint_id: String,
     #[serde(rename = "EndpointIP")]
     pub endpoint_ip: String,
-    pub info: Labels,
+    pub info: BTreeMap<String, String>,
 }
 
 /// IPAM usage of a network (API 1.52).
@@ -181,8 +181,8 @@ pub struct NetworkCreateRequest {
     pub ingress: bool,
     pub config_only: bool,
     pub config_from: Option<NetworkConfigReference>,
-    pub options: Labels,
-    pub labels: Labels,
+    pub options: BTreeMap<String, String>,
+    pub labels: BTreeMap<String, String>,
 }
 
 /// The answer of `POST /networks/create` (201).

@@ -4,11 +4,13 @@
 //! its description (hostname, platform, resources, engine) and status are reported by its
 //! agent; `ManagerStatus` is present on managers only. Depends on `meta` and `enums`.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::enums::{empty_as_none, string_enum};
-use super::meta::{is_false, is_zero_i64, Labels, TLSInfo, Timestamp, Version};
+use super::meta::{is_false, is_zero_i64, TLSInfo, Timestamp, Version};
 use super::task_spec::GenericResource;
 
 string_enum! {
@@ -78,7 +80,7 @@ pub struct NodeSpec {
     #[serde(skip_serializing_if = "String::is_empty")]
     pub name: String,
     /// Always emitted, `{}` when empty.
-    pub labels: Labels,
+    pub labels: BTreeMap<String, String>,
     #[serde(
         skip_serializing_if = "Option::is_none",
         deserialize_with = "empty_as_none"
@@ -134,8 +136,8 @@ pub struct Resources {
 pub struct EngineDescription {
     #[serde(skip_serializing_if = "String::is_empty")]
     pub engine_version: String,
-    #[serde(skip_serializing_if = "Labels::is_empty")]
-    pub labels: Labels,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub plugins: Vec<PluginDescription>,
 }
@@ -168,8 +170,8 @@ pub struct NodeCSIInfo {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "PascalCase", default)]
 pub struct Topology {
-    #[serde(skip_serializing_if = "Labels::is_empty")]
-    pub segments: Labels,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub segments: BTreeMap<String, String>,
 }
 
 /// A node's state and the address it is seen from.

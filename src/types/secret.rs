@@ -4,11 +4,13 @@
 //! A secret's `Data` is stored (the type carries it) but the engine never returns it: answer
 //! inspect and list with [`Secret::redacted`]. Depends on `meta`, `encoding`.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::encoding::base64_bytes_opt;
-use super::meta::{Driver, Labels, Timestamp, Version};
+use super::meta::{Driver, Timestamp, Version};
 
 /// A secret as stored, and (redacted) as `GET /secrets` shows it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -39,7 +41,7 @@ impl Secret {
 pub struct SecretSpec {
     #[serde(skip_serializing_if = "String::is_empty")]
     pub name: String,
-    pub labels: Labels,
+    pub labels: BTreeMap<String, String>,
     /// The payload; `None` (and empty) is not emitted, as Go omits an empty `[]byte`.
     #[serde(with = "base64_bytes_opt", skip_serializing_if = "is_none_or_empty")]
     #[schema(value_type = Option<String>, format = Byte)]

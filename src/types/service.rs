@@ -5,13 +5,15 @@
 //! `JobStatus` are omitted when unset; `Spec.Labels` and `Endpoint` are always present.
 //! Depends on `meta`, `enums`, `encoding`, `task_spec`, `endpoint`.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::encoding::go_f32;
 use super::endpoint::{Endpoint, EndpointSpec};
 use super::enums::{empty_as_none, none_as_empty, string_enum};
-use super::meta::{is_zero_i64, DurationNs, Labels, Timestamp, Version};
+use super::meta::{is_zero_i64, Timestamp, Version};
 use super::task_spec::{NetworkAttachmentConfig, TaskSpec};
 
 /// A service.
@@ -45,7 +47,7 @@ pub struct ServiceSpec {
     #[serde(skip_serializing_if = "String::is_empty")]
     pub name: String,
     /// Always emitted, `{}` when empty.
-    pub labels: Labels,
+    pub labels: BTreeMap<String, String>,
     pub task_template: TaskSpec,
     pub mode: ServiceMode,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -156,14 +158,14 @@ pub struct UpdateConfig {
     /// Tasks updated at once; 0 means all at once.
     pub parallelism: u64,
     #[serde(skip_serializing_if = "is_zero_i64")]
-    pub delay: DurationNs,
+    pub delay: i64,
     #[serde(
         skip_serializing_if = "Option::is_none",
         deserialize_with = "empty_as_none"
     )]
     pub failure_action: Option<FailureAction>,
     #[serde(skip_serializing_if = "is_zero_i64")]
-    pub monitor: DurationNs,
+    pub monitor: i64,
     /// Encoded as Go prints a float32 (`0`, `0.2`).
     #[serde(serialize_with = "go_f32")]
     pub max_failure_ratio: f32,

@@ -6,13 +6,13 @@
 //! Go embeds one in the other; here the fields are repeated (no `flatten`, so the Go-style
 //! decoder sees every key) and `Swarm::cluster_info` converts. Depends on `meta`, `node`.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::enums::{empty_as_none, none_as_empty, string_enum};
-use super::meta::{
-    is_zero_i64, is_zero_u64, Driver, DurationNs, Labels, TLSInfo, Timestamp, Version,
-};
+use super::meta::{is_zero_i64, is_zero_u64, Driver, TLSInfo, Timestamp, Version};
 use super::node::NodeAvailability;
 
 /// Information about the cluster, as `/info` shows it under `Swarm.Cluster`.
@@ -103,7 +103,7 @@ pub struct JoinTokens {
 pub struct SwarmSpec {
     #[serde(skip_serializing_if = "String::is_empty")]
     pub name: String,
-    pub labels: Labels,
+    pub labels: BTreeMap<String, String>,
     pub orchestration: OrchestrationConfig,
     pub raft: RaftConfig,
     pub dispatcher: DispatcherConfig,
@@ -145,7 +145,7 @@ pub struct RaftConfig {
 pub struct DispatcherConfig {
     /// Agent heartbeat period (engine default 5 s).
     #[serde(skip_serializing_if = "is_zero_i64")]
-    pub heartbeat_period: DurationNs,
+    pub heartbeat_period: i64,
 }
 
 /// Certificate authority settings.
@@ -154,7 +154,7 @@ pub struct DispatcherConfig {
 pub struct CAConfig {
     /// Validity of node certificates (engine default 90 days).
     #[serde(skip_serializing_if = "is_zero_i64")]
-    pub node_cert_expiry: DurationNs,
+    pub node_cert_expiry: i64,
     #[serde(rename = "ExternalCAs", skip_serializing_if = "Vec::is_empty")]
     pub external_cas: Vec<ExternalCA>,
     /// A PEM certificate to use as the new signing CA (root rotation).
@@ -183,8 +183,8 @@ pub struct ExternalCA {
     pub protocol: ExternalCAProtocol,
     #[serde(rename = "URL")]
     pub url: String,
-    #[serde(skip_serializing_if = "Labels::is_empty")]
-    pub options: Labels,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub options: BTreeMap<String, String>,
     #[serde(rename = "CACert")]
     pub ca_cert: String,
 }

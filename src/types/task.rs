@@ -6,12 +6,14 @@
 //! < `ready` < `starting` < `running` < `complete` < `shutdown` < `failed` < `rejected` <
 //! `remove` < `orphaned`). Depends on `meta`, `task_spec`, `network`.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::endpoint::PortConfig;
 use super::enums::string_enum;
-use super::meta::{Labels, Timestamp, Version};
+use super::meta::{Timestamp, Version};
 use super::network::NetworkAttachment;
 use super::task_spec::{GenericResource, TaskSpec};
 
@@ -83,7 +85,7 @@ pub struct Task {
     #[serde(skip_serializing_if = "String::is_empty")]
     pub name: String,
     /// Always emitted, `{}` when empty.
-    pub labels: Labels,
+    pub labels: BTreeMap<String, String>,
     /// A copy of the service's `TaskTemplate` (network targets as IDs).
     pub spec: TaskSpec,
     #[serde(rename = "ServiceID", skip_serializing_if = "String::is_empty")]

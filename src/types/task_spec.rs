@@ -5,12 +5,14 @@
 //! `ForceUpdate` is always emitted as an integer. Depends on `meta`, `enums`, `node`
 //! (`Resources`, `Platform`), `container_spec`.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::container_spec::ContainerSpec;
 use super::enums::{empty_as_none, string_enum};
-use super::meta::{is_false, is_zero_i64, is_zero_u64, Driver, DurationNs, Labels};
+use super::meta::{is_false, is_zero_i64, is_zero_u64, Driver};
 use super::node::{Platform, Resources};
 
 /// The template of a service's tasks.
@@ -167,11 +169,11 @@ pub struct RestartPolicy {
     )]
     pub condition: Option<RestartPolicyCondition>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub delay: Option<DurationNs>,
+    pub delay: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_attempts: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub window: Option<DurationNs>,
+    pub window: Option<i64>,
 }
 
 /// Where tasks may run.
@@ -212,8 +214,8 @@ pub struct NetworkAttachmentConfig {
     pub target: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub aliases: Vec<String>,
-    #[serde(skip_serializing_if = "Labels::is_empty")]
-    pub driver_opts: Labels,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub driver_opts: BTreeMap<String, String>,
 }
 
 #[cfg(test)]
