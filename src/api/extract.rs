@@ -158,6 +158,26 @@ pub fn empty(status: StatusCode) -> Response {
     status.into_response()
 }
 
+/// The `version` query parameter of updates, with the engine's texts when it is not a number.
+pub fn parse_version(raw: Option<&str>, what: &str) -> Result<u64, ApiError> {
+    let raw = raw.unwrap_or("");
+    raw.parse::<u64>().map_err(|e| {
+        ApiError::invalid(format!(
+            "invalid {what} version '{raw}': strconv.ParseUint: parsing \"{raw}\": {}",
+            go_parse_error(&e)
+        ))
+    })
+}
+
+fn go_parse_error(error: &std::num::ParseIntError) -> &'static str {
+    match error.kind() {
+        std::num::IntErrorKind::PosOverflow | std::num::IntErrorKind::NegOverflow => {
+            "value out of range"
+        }
+        _ => "invalid syntax",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -168,6 +188,15 @@ mod tests {
         assert_eq!(pairs[0], ("filters".into(), "{\"a\":[\"b\"]}".into()));
         assert_eq!(pairs[1], ("x".into(), "1 2".into()));
         assert_eq!(pairs[2], ("flag".into(), "".into()));
+    }
+
+    #[test]
+    fn version_parameter_texts() {
+        assert_eq!(parse_version(Some("12"), "service").unwrap(), 12);
+        assert_eq!(
+            parse_version(None, "service").unwrap_err().message,
+            "invalid service version '': strconv.ParseUint: parsing \"\": invalid syntax"
+        );
     }
 
     #[test]

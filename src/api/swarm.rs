@@ -7,7 +7,7 @@ use axum::routing::{get, post};
 use axum::Router;
 
 use super::error::ApiError;
-use super::extract::{empty, ok, DockerJson, OptionalJson, Query, Reply};
+use super::extract::{empty, ok, parse_version, DockerJson, OptionalJson, Query, Reply};
 use super::state::AppState;
 use crate::control::swarm::Rotate;
 use crate::types::swarm::{InitRequest, JoinRequest, SwarmSpec, UnlockRequest};
@@ -97,24 +97,4 @@ pub async fn unlock(
 ) -> Result<Response, ApiError> {
     state.control.unlock_swarm(&request.unlock_key).await?;
     Ok(empty(StatusCode::OK))
-}
-
-/// The `version` query parameter of updates, with the engine's texts when it is not a number.
-pub fn parse_version(raw: Option<&str>, what: &str) -> Result<u64, ApiError> {
-    let raw = raw.unwrap_or("");
-    raw.parse::<u64>().map_err(|e| {
-        ApiError::invalid(format!(
-            "invalid {what} version '{raw}': strconv.ParseUint: parsing \"{raw}\": {}",
-            go_parse_error(&e)
-        ))
-    })
-}
-
-fn go_parse_error(error: &std::num::ParseIntError) -> &'static str {
-    match error.kind() {
-        std::num::IntErrorKind::PosOverflow | std::num::IntErrorKind::NegOverflow => {
-            "value out of range"
-        }
-        _ => "invalid syntax",
-    }
 }

@@ -96,6 +96,12 @@ impl Control {
         self.clock.now_nanos()
     }
 
+    /// Now, as a wire timestamp (for `CreatedAt`/`UpdatedAt` chosen before proposing).
+    pub fn timestamp(&self) -> ControlResult<crate::types::Timestamp> {
+        crate::types::Timestamp::from_unix_nanos(i128::from(self.now()))
+            .map_err(|e| ControlError::Internal(e.to_string()))
+    }
+
     fn slot(&self) -> Slot {
         self.slot.read().unwrap_or_else(|e| e.into_inner()).clone()
     }

@@ -10,7 +10,7 @@ use crate::store::local::{self, LocalNode};
 use crate::store::{ClusterRecord, Command, RootCa};
 use crate::types::ids::new_id;
 use crate::types::meta::TLSInfo;
-use crate::types::meta::{Timestamp, Version};
+use crate::types::meta::Version;
 use crate::types::node::{
     ManagerStatus, Node, NodeAvailability, NodeRole, NodeSpec, NodeState, NodeStatus, Reachability,
 };
@@ -75,8 +75,7 @@ impl Control {
         };
 
         let description = node_description::from_engine(self.engine()).await?;
-        let now = Timestamp::from_unix_nanos(i128::from(self.now()))
-            .map_err(|e| ControlError::Internal(e.to_string()))?;
+        let now = self.timestamp()?;
         let node_id = new_id();
         let cluster_id = new_id();
         let root = CaRoot::generate().map_err(|e| ControlError::Internal(e.to_string()))?;
@@ -289,8 +288,7 @@ impl Control {
             next.unlock_key = ca::unlock_key();
         }
         next.info.spec = spec;
-        next.info.updated_at = Timestamp::from_unix_nanos(i128::from(self.now()))
-            .map_err(|e| ControlError::Internal(e.to_string()))?;
+        next.info.updated_at = self.timestamp()?;
         let unlock_key = next.unlock_key.clone();
         manager
             .propose(Command::UpdateCluster {
