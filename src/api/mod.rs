@@ -14,12 +14,15 @@ use crate::types::api_version::{self, ApiVersion};
 
 pub mod error;
 pub mod extract;
+pub mod nodes;
 pub mod openapi;
 pub mod proxy;
 pub mod serve;
+pub mod services;
 pub mod state;
 pub mod swarm;
 pub mod system;
+pub mod tasks;
 
 pub use error::ApiError;
 pub use state::AppState;
@@ -42,6 +45,9 @@ pub fn router(state: AppState) -> Router {
     let routes = Router::new()
         .merge(system::router())
         .merge(swarm::router())
+        .merge(services::router())
+        .merge(nodes::router())
+        .merge(tasks::router())
         .merge(openapi::router())
         .method_not_allowed_fallback(page_not_found)
         .fallback(proxy::forward)
