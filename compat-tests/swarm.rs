@@ -6,9 +6,6 @@ mod common;
 use common::*;
 use serde_json::{json, Value};
 
-/// RFC 3339 UTC with `Z`, nanoseconds with trailing zeros trimmed.
-const TIMESTAMP: &str = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{0,8}[1-9])?Z$";
-
 const ALREADY_IN_SWARM: &str = "This node is already part of a swarm. Use \"docker swarm leave\" to leave this swarm and join another one.";
 
 /// The manager address the join command names: this node's `ManagerStatus.Addr`.
@@ -19,7 +16,11 @@ fn manager_addr(t: &Target) -> String {
         .unwrap_or_else(|| panic!("no ManagerStatus.Addr: {node}"))
         .to_string();
     if t.is_shoal() {
-        assert_eq!(addr, t.manager_addr(), "ManagerStatus.Addr is the --advertise-addr");
+        assert_eq!(
+            addr,
+            t.manager_addr(),
+            "ManagerStatus.Addr is the --advertise-addr"
+        );
     }
     addr
 }
@@ -76,7 +77,9 @@ fn swarm_init_answers_with_the_node_id_as_a_json_string() {
     t.assert_engine_not_in_swarm();
     resp.status(200);
     let id = resp.json();
-    let id = id.as_str().unwrap_or_else(|| resp.fail("body is not a JSON string"));
+    let id = id
+        .as_str()
+        .unwrap_or_else(|| resp.fail("body is not a JSON string"));
     assert_re(id, &format!("^{SWARM_ID}$"));
     assert_eq!(t.node_id(), id);
 }
@@ -84,7 +87,9 @@ fn swarm_init_answers_with_the_node_id_as_a_json_string() {
 #[test]
 fn swarm_init_or_join_again_is_a_503() {
     let Some(t) = Target::swarm() else { return };
-    t.swarm_init(&[]).daemon_error(ALREADY_IN_SWARM).stdout_is("");
+    t.swarm_init(&[])
+        .daemon_error(ALREADY_IN_SWARM)
+        .stdout_is("");
     let join = json!({
         "ListenAddr": "0.0.0.0:2377",
         "AdvertiseAddr": "127.0.0.1",
@@ -99,8 +104,12 @@ fn swarm_init_or_join_again_is_a_503() {
 fn join_token_prints_the_join_command_for_each_role() {
     let Some(t) = Target::swarm() else { return };
     let swarm = t.get_json("/swarm");
-    let worker = swarm["JoinTokens"]["Worker"].as_str().expect("worker token");
-    let manager = swarm["JoinTokens"]["Manager"].as_str().expect("manager token");
+    let worker = swarm["JoinTokens"]["Worker"]
+        .as_str()
+        .expect("worker token");
+    let manager = swarm["JoinTokens"]["Manager"]
+        .as_str()
+        .expect("manager token");
     assert_re(worker, &format!("^{JOIN_TOKEN}$"));
     assert_re(manager, &format!("^{JOIN_TOKEN}$"));
     assert_ne!(worker, manager);
@@ -126,10 +135,15 @@ fn join_token_prints_the_join_command_for_each_role() {
 
 #[test]
 fn join_token_rotate_replaces_only_that_token() {
-    let Some(t) = Target::swarm_exclusive() else { return };
+    let Some(t) = Target::swarm_exclusive() else {
+        return;
+    };
     let before = t.get_json("/swarm");
     let old_worker = before["JoinTokens"]["Worker"].as_str().unwrap().to_string();
-    let old_manager = before["JoinTokens"]["Manager"].as_str().unwrap().to_string();
+    let old_manager = before["JoinTokens"]["Manager"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let out = t.docker(&["swarm", "join-token", "--rotate", "worker"]);
     out.ok();
     let after = t.get_json("/swarm");
@@ -149,19 +163,27 @@ fn join_token_rotate_replaces_only_that_token() {
     q.ok().stdout_re(&format!(r"\A{JOIN_TOKEN}\n\z"));
     let new_manager = q.trimmed().to_string();
     assert_ne!(new_manager, old_manager);
-    assert_eq!(t.get_json("/swarm")["JoinTokens"]["Manager"], new_manager.as_str());
+    assert_eq!(
+        t.get_json("/swarm")["JoinTokens"]["Manager"],
+        new_manager.as_str()
+    );
 }
 
 #[test]
 fn swarm_update_changes_the_cluster_spec() {
-    let Some(t) = Target::swarm_exclusive() else { return };
+    let Some(t) = Target::swarm_exclusive() else {
+        return;
+    };
     let before = t.get_json("/swarm");
     t.docker(&["swarm", "update", "--task-history-limit", "10"])
         .ok()
         .stdout_is("Swarm updated.\n")
         .stderr_is("");
     let after = t.get_json("/swarm");
-    assert_eq!(after["Spec"]["Orchestration"]["TaskHistoryRetentionLimit"], 10);
+    assert_eq!(
+        after["Spec"]["Orchestration"]["TaskHistoryRetentionLimit"],
+        10
+    );
     assert!(after["Version"]["Index"].as_u64() > before["Version"]["Index"].as_u64());
     assert_eq!(after["CreatedAt"], before["CreatedAt"]);
     assert_ne!(after["UpdatedAt"], before["UpdatedAt"]);
@@ -191,7 +213,9 @@ fn swarm_update_changes_the_cluster_spec() {
 
 #[test]
 fn autolock_unlock_key_rotate_and_turn_off() {
-    let Some(t) = Target::swarm_exclusive() else { return };
+    let Some(t) = Target::swarm_exclusive() else {
+        return;
+    };
     let on = t.docker(&["swarm", "update", "--autolock=true"]);
     on.ok().stdout_re(&format!(
         r"\ASwarm updated\.\nTo unlock a swarm manager after it restarts, run the `docker swarm unlock`\ncommand and provide the following key:\n\n    {UNLOCK_KEY}\n\nRemember"
@@ -202,7 +226,9 @@ fn autolock_unlock_key_rotate_and_turn_off() {
         t.get_json("/swarm")["Spec"]["EncryptionConfig"]["AutoLockManagers"],
         true
     );
-    t.docker(&["info"]).ok().stdout_has("  Autolock Managers: true\n");
+    t.docker(&["info"])
+        .ok()
+        .stdout_has("  Autolock Managers: true\n");
     t.docker(&["swarm", "unlock-key"])
         .ok()
         .stdout_is(&unlock_key_block(&key));
@@ -258,13 +284,20 @@ fn swarm_unlock_when_not_locked() {
 
 #[test]
 fn swarm_leave_needs_force_on_the_last_manager_then_swarm_endpoints_are_503() {
-    let Some(t) = Target::swarm_exclusive() else { return };
+    let Some(t) = Target::swarm_exclusive() else {
+        return;
+    };
     let old_node = t.node_id();
     // The engine's message ends with a space; the CLI trims it.
     let message = "You are attempting to leave the swarm on a node that is participating as a manager. Removing the last manager erases all current state of the swarm. Use `--force` to ignore this message. ";
     t.api("POST", "/swarm/leave").error(503, message);
-    t.docker(&["swarm", "leave"]).daemon_error(message.trim_end());
-    assert_eq!(t.local_node_state(), "active", "leave without --force changed nothing");
+    t.docker(&["swarm", "leave"])
+        .daemon_error(message.trim_end());
+    assert_eq!(
+        t.local_node_state(),
+        "active",
+        "leave without --force changed nothing"
+    );
     t.docker(&["swarm", "leave", "--force"])
         .ok()
         .stdout_is("Node left the swarm.\n")
@@ -309,7 +342,10 @@ fn info_shows_the_swarm_block_of_a_manager() {
     assert_eq!(c["RootRotationInProgress"], false);
     assert_eq!(c["SubnetSize"], 24);
     assert_eq!(c["DataPathPort"], 4789);
-    assert!(c.get("JoinTokens").is_none(), "/info never shows join tokens");
+    assert!(
+        c.get("JoinTokens").is_none(),
+        "/info never shows join tokens"
+    );
 
     let out = t.docker(&["info"]);
     out.ok();
@@ -336,9 +372,13 @@ fn info_shows_the_swarm_block_of_a_manager() {
     ] {
         out.stdout_has(&line);
     }
-    t.docker(&["info", "--format", "{{.Swarm.ControlAvailable}} {{.Swarm.LocalNodeState}}"])
-        .ok()
-        .stdout_is("true active\n");
+    t.docker(&[
+        "info",
+        "--format",
+        "{{.Swarm.ControlAvailable}} {{.Swarm.LocalNodeState}}",
+    ])
+    .ok()
+    .stdout_is("true active\n");
 }
 
 #[test]
@@ -395,14 +435,22 @@ fn get_swarm_has_the_engine_defaults() {
             && root.ends_with("-----END CERTIFICATE-----\n"),
         "TrustRoot is not one PEM certificate: {root}"
     );
-    assert_re(tls["CertIssuerSubject"].as_str().unwrap_or(""), "^[A-Za-z0-9+/]+=*$");
-    assert_re(tls["CertIssuerPublicKey"].as_str().unwrap_or(""), "^[A-Za-z0-9+/]+=*$");
+    assert_re(
+        tls["CertIssuerSubject"].as_str().unwrap_or(""),
+        "^[A-Za-z0-9+/]+=*$",
+    );
+    assert_re(
+        tls["CertIssuerPublicKey"].as_str().unwrap_or(""),
+        "^[A-Za-z0-9+/]+=*$",
+    );
     assert_eq!(swarm["RootRotationInProgress"], false);
     assert_eq!(swarm["DefaultAddrPool"], Value::Null);
     assert_eq!(swarm["SubnetSize"], 24);
     assert_eq!(swarm["DataPathPort"], 4789);
     // The same object decodes with bollard's models.
-    let decoded = t.block_on(t.sdk().inspect_swarm()).expect("bollard inspect_swarm");
+    let decoded = t
+        .block_on(t.sdk().inspect_swarm())
+        .expect("bollard inspect_swarm");
     assert_eq!(decoded.id.as_deref(), swarm["ID"].as_str());
     assert_eq!(
         decoded.join_tokens.and_then(|j| j.worker).as_deref(),

@@ -80,3 +80,28 @@ pub fn fixture(rel: &str) -> std::path::PathBuf {
         .join("compat-tests/fixtures")
         .join(rel)
 }
+
+/// Percent-encodes a query parameter value (`filters=...`).
+pub fn urlencode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// `?filters=<urlencoded json>` for a filter object.
+pub fn filters(json: &serde_json::Value) -> String {
+    format!("filters={}", urlencode(&json.to_string()))
+}
+
+/// RFC 3339 UTC with `Z`, nanoseconds with trailing zeros trimmed.
+pub const TIMESTAMP: &str = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{0,8}[1-9])?Z$";
+
+/// A placement constraint no node satisfies: services with replicas > 0 get tasks that stay
+/// pending, so no container ever runs.
+pub const NEVER: &str = "node.labels.shoal-compat-never==true";
