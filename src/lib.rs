@@ -9,22 +9,24 @@
 //! Lower modules never depend on higher ones:
 //!
 //! ```text
-//! types, clock, engine                      (bottom: wire model, time, the dockerd client)
-//!   <- store                                (Command, deterministic apply, redb, change feed)
-//!   <- raft                                 (openraft glue only)
-//!   <- control, orchestrator, scheduler,    (validation + proposing; pure planners)
-//!      allocator, dispatcher
-//!   <- api                                  (axum routers, one per resource; proxy)
-//!   <- daemon                               (composition root)
+//! types, clock, config, engine, ca       (bottom: wire model, time, settings, dockerd, crypto)
+//!   <- store                              (Command, deterministic apply, redb, change feed)
+//!   <- raft                               (openraft glue only)
+//!   <- control                            (validation + proposing; the swarm lifecycle)
+//!   <- api                                (axum routers, one per resource; proxy)
+//!   <- daemon                             (composition root)
 //! ```
 //!
-//! The `agent` depends on `types`, `ca` and `engine` only, never on `store`.
+//! The `agent` (next) depends on `types`, `ca` and `engine` only, never on `store`.
 
 pub mod api;
+pub mod ca;
 pub mod clock;
 pub mod config;
 pub mod control;
 pub mod daemon;
 pub mod engine;
+pub mod raft;
+pub mod store;
 pub mod telemetry;
 pub mod types;

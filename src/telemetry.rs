@@ -4,7 +4,7 @@ use tracing_subscriber::EnvFilter;
 
 pub fn init(level: &str) {
     let filter = EnvFilter::try_from_default_env()
-        .or_else(|_| EnvFilter::try_new(level))
+        .or_else(|_| EnvFilter::try_new(format!("{level},openraft=warn")))
         .unwrap_or_else(|_| EnvFilter::new("info"));
     // A second init (tests) is harmless: keep the first subscriber.
     let _ = tracing_subscriber::fmt()

@@ -7,6 +7,9 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
+use crate::control::ControlError;
+use crate::store::{LookupError, StoreError};
+
 /// The engine's error categories (moby's errdefs), each with its status code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
@@ -24,6 +27,8 @@ pub enum ErrorKind {
     Unavailable,
     /// 403: refused by policy.
     Forbidden,
+    /// 401: a wrong unlock key.
+    Unauthorized,
 }
 
 impl ErrorKind {
@@ -36,6 +41,7 @@ impl ErrorKind {
             ErrorKind::NotImplemented => StatusCode::NOT_IMPLEMENTED,
             ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ErrorKind::Forbidden => StatusCode::FORBIDDEN,
+            ErrorKind::Unauthorized => StatusCode::UNAUTHORIZED,
         }
     }
 }
@@ -137,6 +143,40 @@ impl IntoResponse for ApiError {
             HeaderValue::from_static("application/json"),
         );
         response
+    }
+}
+
+impl From<ControlError> for ApiError {
+    fn from(error: ControlError) -> Self {
+        let kind = match &error {
+            ControlError::NotManager
+            | ControlError::Locked
+            | ControlError::AlreadyInSwarm
+            | ControlError::NotInSwarm
+            | ControlError::Unavailable(_) => ErrorKind::Unavailable,
+            ControlError::Invalid(_) => ErrorKind::InvalidParameter,
+            ControlError::NotFound(_) => ErrorKind::NotFound,
+            ControlError::Conflict(_) => ErrorKind::Conflict,
+            ControlError::NotImplemented(_) => ErrorKind::NotImplemented,
+            ControlError::Unauthorized(_) => ErrorKind::Unauthorized,
+            ControlError::Internal(_) => ErrorKind::System,
+            ControlError::Store(store) => store_kind(store),
+            ControlError::Lookup(LookupError::NotFound { .. }) => ErrorKind::NotFound,
+            ControlError::Lookup(LookupError::Ambiguous { .. }) => ErrorKind::InvalidParameter,
+        };
+        ApiError::new(kind, error.to_string())
+    }
+}
+
+fn store_kind(error: &StoreError) -> ErrorKind {
+    match error {
+        StoreError::NotFound { .. } => ErrorKind::NotFound,
+        StoreError::NameConflict { .. } => ErrorKind::Conflict,
+        StoreError::OutOfSequence => ErrorKind::System,
+        StoreError::InUse { .. }
+        | StoreError::InvalidArgument(_)
+        | StoreError::FailedPrecondition(_) => ErrorKind::InvalidParameter,
+        StoreError::ClusterExists | StoreError::NoCluster => ErrorKind::Unavailable,
     }
 }
 

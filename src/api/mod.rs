@@ -13,9 +13,12 @@ use axum::Router;
 use crate::types::api_version::{self, ApiVersion};
 
 pub mod error;
+pub mod extract;
+pub mod openapi;
 pub mod proxy;
 pub mod serve;
 pub mod state;
+pub mod swarm;
 pub mod system;
 
 pub use error::ApiError;
@@ -38,6 +41,8 @@ impl RequestedVersion {
 pub fn router(state: AppState) -> Router {
     let routes = Router::new()
         .merge(system::router())
+        .merge(swarm::router())
+        .merge(openapi::router())
         .method_not_allowed_fallback(page_not_found)
         .fallback(proxy::forward)
         .with_state(state);

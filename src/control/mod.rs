@@ -1,21 +1,134 @@
-//! What handlers call. (Scaffolding while the store and Raft land: always inactive.)
+//! What handlers call. Writes are validated (pure, filling the engine's defaults), turned into
+//! a [`Command`](crate::store::Command) with IDs and timestamps chosen here, and proposed;
+//! reads come straight from the store.
+//!
+//! [`Control`] also owns this node's swarm lifecycle: inactive, locked, or an active manager
+//! ([`Manager`]: the store, Raft and the proposer of one cluster).
 
-use std::sync::Arc;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
 
-pub struct Control;
+use tokio_util::sync::CancellationToken;
+
+use crate::clock::SharedClock;
+use crate::engine::EngineClient;
+use crate::store::local::LocalNode;
+use crate::store::{Command, Store};
+
+mod addr;
+mod defaults;
+pub mod error;
+mod lifecycle;
+mod node_description;
+pub mod proposer;
+pub mod swarm;
+
+pub use error::{ControlError, ControlResult};
+pub use proposer::Proposer;
+
+/// The name of the cluster database under `--data-root`.
+pub const DATABASE_FILE: &str = "swarm.redb";
+
+/// This node's part in a swarm.
+#[derive(Clone)]
+enum Slot {
+    Inactive,
+    /// Autolock is on and the manager has not been given its key since it started.
+    Locked(Arc<LocalNode>),
+    Active(Arc<Manager>),
+}
+
+/// The control layer: the swarm lifecycle and the operations on swarm objects.
+pub struct Control {
+    engine: Arc<EngineClient>,
+    clock: SharedClock,
+    data_root: PathBuf,
+    slot: RwLock<Slot>,
+    /// Serializes init, join, leave and unlock.
+    lifecycle: tokio::sync::Mutex<()>,
+}
+
+/// An active manager of one cluster.
+pub struct Manager {
+    pub local: LocalNode,
+    pub store: Arc<Store>,
+    raft: crate::raft::Raft,
+    proposer: Proposer,
+    cancel: CancellationToken,
+    workers: tokio::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for Manager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Manager")
+            .field("node_id", &self.local.node_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Manager {
+    /// Commits one command.
+    pub async fn propose(&self, command: Command) -> ControlResult<()> {
+        Ok(self.proposer.propose(command).await?)
+    }
+
+    pub fn node_id(&self) -> &str {
+        &self.local.node_id
+    }
+
+    /// Whether this manager leads the Raft group now.
+    pub fn is_leader(&self) -> bool {
+        self.raft.metrics().borrow().current_leader == Some(self.local.raft_id)
+    }
+}
 
 impl Control {
-    pub async fn start(
-        _config: &crate::config::Config,
-        _engine: Arc<crate::engine::EngineClient>,
-        _clock: crate::clock::SharedClock,
-    ) -> Result<Arc<Self>, String> {
-        Ok(Arc::new(Control))
+    pub fn engine(&self) -> &Arc<EngineClient> {
+        &self.engine
     }
 
+    pub fn clock(&self) -> &SharedClock {
+        &self.clock
+    }
+
+    /// Now, in nanoseconds since the epoch.
+    pub fn now(&self) -> i64 {
+        self.clock.now_nanos()
+    }
+
+    /// Now, as a wire timestamp (for `CreatedAt`/`UpdatedAt` chosen before proposing).
+    pub fn timestamp(&self) -> ControlResult<crate::types::Timestamp> {
+        crate::types::Timestamp::from_unix_nanos(i128::from(self.now()))
+            .map_err(|e| ControlError::Internal(e.to_string()))
+    }
+
+    fn slot(&self) -> Slot {
+        self.slot.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn set_slot(&self, slot: Slot) {
+        *self.slot.write().unwrap_or_else(|e| e.into_inner()) = slot;
+    }
+
+    /// The active manager, or the engine's 503 for swarm endpoints.
+    pub fn manager(&self) -> ControlResult<Arc<Manager>> {
+        match self.slot() {
+            Slot::Active(manager) => Ok(manager),
+            Slot::Locked(_) => Err(ControlError::Locked),
+            Slot::Inactive => Err(ControlError::NotManager),
+        }
+    }
+
+    /// The `Swarm` header of `/_ping`.
     pub fn swarm_header(&self) -> &'static str {
-        "inactive"
+        match self.slot() {
+            Slot::Inactive => "inactive",
+            Slot::Locked(_) => "locked",
+            Slot::Active(_) => "active/manager",
+        }
     }
 
-    pub async fn shutdown(&self) {}
+    fn database_path(&self) -> PathBuf {
+        self.data_root.join(DATABASE_FILE)
+    }
 }

@@ -1,0 +1,165 @@
+//! Starting, stopping and resetting this node's manager.
+
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use redb::Database;
+use tokio_util::sync::CancellationToken;
+
+use super::{Control, ControlError, ControlResult, Manager, Proposer, Slot};
+use crate::clock::SharedClock;
+use crate::config::Config;
+use crate::engine::EngineClient;
+use crate::store::local::{self, LocalNode};
+use crate::store::Store;
+
+/// redb's page cache: the state lives in memory already, so keep this small.
+const DB_CACHE_BYTES: usize = 8 << 20;
+/// How long a new manager may take to become leader.
+const LEADER_TIMEOUT: Duration = Duration::from_secs(15);
+
+impl Control {
+    /// Restores whatever this node was before it stopped: nothing, a locked manager, or an
+    /// active one.
+    pub async fn start(
+        config: &Config,
+        engine: Arc<EngineClient>,
+        clock: SharedClock,
+    ) -> ControlResult<Arc<Self>> {
+        std::fs::create_dir_all(&config.data_root).map_err(|e| {
+            ControlError::Internal(format!(
+                "cannot create data root {}: {e}",
+                config.data_root.display()
+            ))
+        })?;
+        let control = Arc::new(Control {
+            engine,
+            clock,
+            data_root: config.data_root.clone(),
+            slot: RwLock::new(Slot::Inactive),
+            lifecycle: tokio::sync::Mutex::new(()),
+        });
+        let path = control.database_path();
+        if !path.exists() {
+            return Ok(control);
+        }
+        let db = open_database(&path)?;
+        let local = local::load(&db).map_err(|e| ControlError::Internal(e.to_string()))?;
+        let Some(local) = local else {
+            // An init that never finished: nothing of it was acknowledged.
+            drop(db);
+            control.erase_state()?;
+            return Ok(control);
+        };
+        if local.unlock_key_digest.is_some() {
+            tracing::info!(node.id = %local.node_id, "swarm is locked: waiting for `docker swarm unlock`");
+            control.set_slot(Slot::Locked(Arc::new(local)));
+            return Ok(control);
+        }
+        let manager = control.start_manager(db, local, false).await?;
+        control.set_slot(Slot::Active(manager));
+        Ok(control)
+    }
+
+    /// Stops the manager, if any (daemon shutdown; state is kept).
+    pub async fn shutdown(&self) {
+        let _guard = self.lifecycle.lock().await;
+        if let Slot::Active(manager) = self.slot() {
+            manager.stop().await;
+        }
+    }
+
+    /// Opens the database and starts Raft, the proposer and the manager's loops.
+    pub(super) async fn start_manager(
+        &self,
+        db: Arc<Database>,
+        local: LocalNode,
+        bootstrap: bool,
+    ) -> ControlResult<Arc<Manager>> {
+        let started = std::time::Instant::now();
+        let (store, applied_meta) =
+            Store::open(db.clone()).map_err(|e| ControlError::Internal(e.to_string()))?;
+        let store = Arc::new(store);
+        tracing::info!(
+            objects = store.read().object_count(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "cluster state loaded"
+        );
+        let raft = crate::raft::start(
+            db,
+            store.clone(),
+            local.raft_id,
+            local.manager_addr(),
+            bootstrap,
+            applied_meta,
+        )
+        .await
+        .map_err(|e| ControlError::Internal(e.to_string()))?;
+        let cancel = CancellationToken::new();
+        let (proposer, proposer_worker) = Proposer::start(raft.clone(), cancel.clone());
+        let manager = Arc::new(Manager {
+            local,
+            store,
+            raft,
+            proposer,
+            cancel,
+            workers: tokio::sync::Mutex::new(vec![proposer_worker]),
+        });
+        Ok(manager)
+    }
+
+    /// Deletes this node's swarm state from disk.
+    pub(super) fn erase_state(&self) -> ControlResult<()> {
+        match std::fs::remove_file(self.database_path()) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(ControlError::Internal(format!(
+                "cannot remove the swarm state: {e}"
+            ))),
+        }
+    }
+
+    pub(super) fn open_new_database(&self) -> ControlResult<Arc<Database>> {
+        self.erase_state()?;
+        open_database(&self.database_path())
+    }
+}
+
+impl Manager {
+    /// Waits until this manager leads (a new or restarted single-manager cluster elects
+    /// itself at once).
+    pub(super) async fn wait_for_leadership(&self) -> ControlResult<()> {
+        let id = self.local.raft_id;
+        self.raft
+            .wait(Some(LEADER_TIMEOUT))
+            .current_leader(id, "become leader")
+            .await
+            .map(|_| ())
+            .map_err(|e| ControlError::Unavailable(format!("no leader was elected: {e}")))
+    }
+
+    /// Stops the loops and Raft. The database closes when the last handle is dropped.
+    pub(super) async fn stop(&self) {
+        self.cancel.cancel();
+        let workers = std::mem::take(&mut *self.workers.lock().await);
+        for worker in workers {
+            let _ = worker.await;
+        }
+        if let Err(error) = self.raft.shutdown().await {
+            tracing::warn!(%error, "raft did not shut down cleanly");
+        }
+    }
+}
+
+/// Opens the database of an existing cluster.
+pub(super) fn open_existing(path: &std::path::Path) -> ControlResult<Arc<Database>> {
+    open_database(path)
+}
+
+fn open_database(path: &std::path::Path) -> ControlResult<Arc<Database>> {
+    Database::builder()
+        .set_cache_size(DB_CACHE_BYTES)
+        .create(path)
+        .map(Arc::new)
+        .map_err(|e| ControlError::Internal(format!("cannot open {}: {e}", path.display())))
+}

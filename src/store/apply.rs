@@ -1,0 +1,377 @@
+//! `apply`: the deterministic heart of the store.
+//!
+//! Given the state, the Raft log index and a command, either change the state and list what
+//! changed, or refuse and change nothing. It reads no clock, no random source and no disk, so
+//! every manager computes the same result; `Version.Index` of each written object becomes the
+//! log index.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use super::command::{Command, UnixNanos};
+use super::error::StoreError;
+use super::object::{Kind, StoredObject};
+use super::state::ClusterState;
+use crate::types::service::Service;
+
+/// What happened to one object: the state machine persists these objects, the change feed
+/// carries them, and `/events` shows those of the kinds the engine has events for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Change {
+    pub kind: Kind,
+    pub action: Action,
+    pub id: String,
+    pub name: String,
+    /// When it happened (from the command; nanoseconds since the epoch).
+    pub at: UnixNanos,
+    /// Extra event attributes (e.g. `replicas.old`/`replicas.new` on service updates).
+    pub attributes: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    Create,
+    Update,
+    Remove,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Remove => "remove",
+        }
+    }
+}
+
+/// Applies one command at log `index`. On error the state is unchanged.
+pub fn apply(
+    state: &mut ClusterState,
+    index: u64,
+    command: &Command,
+) -> Result<Vec<Change>, StoreError> {
+    match command {
+        Command::CreateCluster {
+            cluster,
+            node,
+            networks,
+        } => {
+            if state.cluster.is_some() {
+                return Err(StoreError::ClusterExists);
+            }
+            let mut cluster = (**cluster).clone();
+            cluster.info.version.index = index;
+            let at = nanos(&cluster.info.updated_at);
+            let mut changes = vec![cluster_change(Action::Create, &cluster.info.id, at)];
+            let mut node = (**node).clone();
+            node.set_version(index);
+            changes.push(change(Kind::Node, Action::Create, &node, at));
+            state.nodes.insert(node.id.clone(), Arc::new(node));
+            for network in networks {
+                let mut network = network.clone();
+                network.set_version(index);
+                changes.push(change(Kind::Network, Action::Create, &network, at));
+                state.networks.insert(network.id.clone(), Arc::new(network));
+            }
+            state.cluster = Some(Arc::new(cluster));
+            Ok(changes)
+        }
+
+        Command::UpdateCluster {
+            expected_version,
+            cluster,
+        } => {
+            let current = state.cluster.as_ref().ok_or(StoreError::NoCluster)?;
+            if current.info.version.index != *expected_version {
+                return Err(StoreError::OutOfSequence);
+            }
+            let mut cluster = (**cluster).clone();
+            cluster.info.version.index = index;
+            let at = nanos(&cluster.info.updated_at);
+            let changes = vec![cluster_change(Action::Update, &cluster.info.id, at)];
+            state.cluster = Some(Arc::new(cluster));
+            Ok(changes)
+        }
+
+        Command::UpdateNode {
+            expected_version,
+            node,
+        } => {
+            let at = nanos(&node.updated_at);
+            update(state, index, *expected_version, (**node).clone(), at)
+        }
+        Command::RemoveNode { id, at } => {
+            let node = existing::<crate::types::node::Node>(state, id)?;
+            if node.is_manager() {
+                return Err(StoreError::FailedPrecondition(format!(
+                    "node {id} is a cluster manager and is a member of the raft cluster. \
+                     It must be demoted to worker before removal"
+                )));
+            }
+            remove::<crate::types::node::Node>(state, id, *at)
+        }
+
+        Command::CreateService { service } => {
+            check_references(state, service)?;
+            let at = nanos(&service.created_at);
+            create(state, index, (**service).clone(), at)
+        }
+        Command::UpdateService {
+            expected_version,
+            service,
+        } => {
+            check_references(state, service)?;
+            let at = nanos(&service.updated_at);
+            let old_replicas = state
+                .services
+                .get(&service.id)
+                .and_then(|s| s.spec.replicas());
+            let mut changes = update(state, index, *expected_version, (**service).clone(), at)?;
+            if let (Some(old), Some(new), Some(change)) =
+                (old_replicas, service.spec.replicas(), changes.first_mut())
+            {
+                if old != new {
+                    change
+                        .attributes
+                        .insert("replicas.old".into(), old.to_string());
+                    change
+                        .attributes
+                        .insert("replicas.new".into(), new.to_string());
+                }
+            }
+            Ok(changes)
+        }
+        Command::RemoveService { id, at } => remove::<Service>(state, id, *at),
+
+        Command::PutTasks { tasks } => {
+            let mut changes = Vec::with_capacity(tasks.len());
+            for task in tasks {
+                let mut task = task.clone();
+                task.set_version(index);
+                let action = if state.tasks.contains_key(&task.id) {
+                    Action::Update
+                } else {
+                    Action::Create
+                };
+                changes.push(change(Kind::Task, action, &task, nanos(&task.updated_at)));
+                state.tasks.insert(task.id.clone(), Arc::new(task));
+            }
+            Ok(changes)
+        }
+        Command::RemoveTasks { ids, at } => {
+            let mut changes = Vec::with_capacity(ids.len());
+            for id in ids {
+                if let Some(task) = state.tasks.remove(id) {
+                    changes.push(change(Kind::Task, Action::Remove, task.as_ref(), *at));
+                }
+            }
+            Ok(changes)
+        }
+
+        Command::CreateSecret { secret } => {
+            let at = nanos(&secret.created_at);
+            create(state, index, (**secret).clone(), at)
+        }
+        Command::UpdateSecret {
+            expected_version,
+            secret,
+        } => {
+            let at = nanos(&secret.updated_at);
+            update(state, index, *expected_version, (**secret).clone(), at)
+        }
+        Command::RemoveSecret { id, at } => {
+            let secret = existing::<crate::types::secret::Secret>(state, id)?;
+            let users = services_using(state, |s| s.uses_secret(id));
+            if !users.is_empty() {
+                return Err(StoreError::InUse {
+                    kind: Kind::Secret,
+                    name: secret.spec.name.clone(),
+                    services: users,
+                });
+            }
+            remove::<crate::types::secret::Secret>(state, id, *at)
+        }
+
+        Command::CreateConfig { config } => {
+            let at = nanos(&config.created_at);
+            create(state, index, (**config).clone(), at)
+        }
+        Command::UpdateConfig {
+            expected_version,
+            config,
+        } => {
+            let at = nanos(&config.updated_at);
+            update(state, index, *expected_version, (**config).clone(), at)
+        }
+        Command::RemoveConfig { id, at } => {
+            let config = existing::<crate::types::config::Config>(state, id)?;
+            let users = services_using(state, |s| s.uses_config(id));
+            if !users.is_empty() {
+                return Err(StoreError::InUse {
+                    kind: Kind::Config,
+                    name: config.spec.name.clone(),
+                    services: users,
+                });
+            }
+            remove::<crate::types::config::Config>(state, id, *at)
+        }
+
+        Command::CreateNetwork { network } => {
+            let at = nanos(&network.created_at);
+            create(state, index, (**network).clone(), at)
+        }
+        Command::RemoveNetwork { id, at } => {
+            existing::<crate::types::network::Network>(state, id)?;
+            if let Some(user) = state.services.values().find(|s| s.uses_network(id)) {
+                return Err(StoreError::FailedPrecondition(format!(
+                    "network {id} is in use by service {}",
+                    user.id
+                )));
+            }
+            remove::<crate::types::network::Network>(state, id, *at)
+        }
+    }
+}
+
+fn change<T: StoredObject>(kind: Kind, action: Action, object: &T, at: UnixNanos) -> Change {
+    Change {
+        kind,
+        action,
+        id: object.id().to_string(),
+        name: object.name().to_string(),
+        at,
+        attributes: BTreeMap::new(),
+    }
+}
+
+/// A timestamp as nanoseconds since the epoch (saturating; timestamps here are recent).
+fn nanos(t: &crate::types::meta::Timestamp) -> UnixNanos {
+    UnixNanos::try_from(t.unix_nanos()).unwrap_or(UnixNanos::MAX)
+}
+
+fn cluster_change(action: Action, id: &str, at: UnixNanos) -> Change {
+    Change {
+        kind: Kind::Cluster,
+        action,
+        id: id.to_string(),
+        name: String::new(),
+        at,
+        attributes: BTreeMap::new(),
+    }
+}
+
+fn existing<T: StoredObject>(state: &ClusterState, id: &str) -> Result<Arc<T>, StoreError> {
+    T::map(state).get(id).cloned().ok_or(StoreError::NotFound {
+        kind: T::KIND,
+        id: id.to_string(),
+    })
+}
+
+/// Inserts a new object; its name must be free among objects of its kind.
+fn create<T: StoredObject>(
+    state: &mut ClusterState,
+    index: u64,
+    mut object: T,
+    at: UnixNanos,
+) -> Result<Vec<Change>, StoreError> {
+    let map = T::map_mut(state);
+    if map.contains_key(object.id()) || map.values().any(|o| o.name() == object.name()) {
+        return Err(StoreError::NameConflict {
+            kind: T::KIND,
+            name: object.name().to_string(),
+        });
+    }
+    object.set_version(index);
+    let changes = vec![change(T::KIND, Action::Create, &object, at)];
+    map.insert(object.id().to_string(), Arc::new(object));
+    Ok(changes)
+}
+
+/// Replaces an object the client saw at `expected_version`.
+fn update<T: StoredObject>(
+    state: &mut ClusterState,
+    index: u64,
+    expected_version: u64,
+    mut object: T,
+    at: UnixNanos,
+) -> Result<Vec<Change>, StoreError> {
+    let map = T::map_mut(state);
+    let current = map.get(object.id()).ok_or_else(|| StoreError::NotFound {
+        kind: T::KIND,
+        id: object.id().to_string(),
+    })?;
+    if current.version() != expected_version {
+        return Err(StoreError::OutOfSequence);
+    }
+    if current.name() != object.name()
+        && map
+            .values()
+            .any(|o| o.id() != object.id() && o.name() == object.name())
+    {
+        return Err(StoreError::NameConflict {
+            kind: T::KIND,
+            name: object.name().to_string(),
+        });
+    }
+    object.set_version(index);
+    let changes = vec![change(T::KIND, Action::Update, &object, at)];
+    map.insert(object.id().to_string(), Arc::new(object));
+    Ok(changes)
+}
+
+fn remove<T: StoredObject>(
+    state: &mut ClusterState,
+    id: &str,
+    at: UnixNanos,
+) -> Result<Vec<Change>, StoreError> {
+    let object = T::map_mut(state)
+        .remove(id)
+        .ok_or_else(|| StoreError::NotFound {
+            kind: T::KIND,
+            id: id.to_string(),
+        })?;
+    Ok(vec![change(T::KIND, Action::Remove, object.as_ref(), at)])
+}
+
+/// Names of the services matching `uses`, sorted (the engine lists them in its message).
+fn services_using(state: &ClusterState, uses: impl Fn(&Service) -> bool) -> Vec<String> {
+    let mut names: Vec<String> = state
+        .services
+        .values()
+        .filter(|s| uses(s))
+        .map(|s| s.spec.name.clone())
+        .collect();
+    names.sort();
+    names
+}
+
+/// A service may only reference secrets, configs and networks that exist now: the proposer
+/// checked, but a concurrent removal may have been committed first.
+fn check_references(state: &ClusterState, service: &Service) -> Result<(), StoreError> {
+    for id in service.secret_ids() {
+        if !state.secrets.contains_key(id) {
+            return Err(StoreError::InvalidArgument(format!(
+                "secret {id} not found"
+            )));
+        }
+    }
+    for id in service.config_ids() {
+        if !state.configs.contains_key(id) {
+            return Err(StoreError::InvalidArgument(format!(
+                "config {id} not found"
+            )));
+        }
+    }
+    for id in service.network_ids() {
+        if !state.networks.contains_key(id) {
+            return Err(StoreError::InvalidArgument(format!(
+                "network {id} not found"
+            )));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,125 @@
+//! The replicated state, in memory: one map per kind of object, plus the cluster record.
+//!
+//! Objects sit behind `Arc` so readers copy pointers, not objects, and release the lock at
+//! once. Only `apply` mutates a `ClusterState`.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use super::object::{Kind, StoredObject};
+use crate::types::config::Config;
+use crate::types::network::Network;
+use crate::types::node::Node;
+use crate::types::secret::Secret;
+use crate::types::service::Service;
+use crate::types::swarm::{ClusterInfo, JoinTokens};
+use crate::types::task::Task;
+
+/// The cluster object and the secrets that travel with it. Only `ClusterInfo` and the join
+/// tokens are ever shown to clients (and the unlock key through its own endpoint).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClusterRecord {
+    pub info: ClusterInfo,
+    pub join_tokens: JoinTokens,
+    /// The root CA (PEM certificate and key) that signs node certificates.
+    pub root_ca: RootCa,
+    /// `SWMKEY-1-...` while autolock is on, empty otherwise.
+    pub unlock_key: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RootCa {
+    pub cert_pem: String,
+    pub key_pem: String,
+}
+
+/// Everything Raft replicates.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ClusterState {
+    pub cluster: Option<Arc<ClusterRecord>>,
+    pub nodes: BTreeMap<String, Arc<Node>>,
+    pub services: BTreeMap<String, Arc<Service>>,
+    pub tasks: BTreeMap<String, Arc<Task>>,
+    pub secrets: BTreeMap<String, Arc<Secret>>,
+    pub configs: BTreeMap<String, Arc<Config>>,
+    pub networks: BTreeMap<String, Arc<Network>>,
+}
+
+/// Why a user's reference (ID, name or ID prefix) did not resolve to one object.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LookupError {
+    #[error("{kind} {input} not found")]
+    NotFound { kind: Kind, input: String },
+    #[error("{kind} {input} is ambiguous ({matches} matches found)")]
+    Ambiguous {
+        kind: Kind,
+        input: String,
+        matches: usize,
+    },
+}
+
+impl ClusterState {
+    /// Resolves `input` the engine's way: exact ID, then exact name, then unique ID prefix.
+    pub fn resolve<T: StoredObject>(&self, input: &str) -> Result<Arc<T>, LookupError> {
+        let map = T::map(self);
+        if let Some(object) = map.get(input) {
+            return Ok(object.clone());
+        }
+        let not_found = || LookupError::NotFound {
+            kind: T::KIND,
+            input: input.to_string(),
+        };
+        if input.is_empty() {
+            return Err(not_found());
+        }
+        let mut by_name = map.values().filter(|o| o.name() == input);
+        if let Some(first) = by_name.next() {
+            // Names are unique for services, secrets, configs and networks; nodes may share
+            // a hostname, and then the engine reports the ambiguity.
+            let others = by_name.count();
+            if others > 0 {
+                return Err(LookupError::Ambiguous {
+                    kind: T::KIND,
+                    input: input.to_string(),
+                    matches: others + 1,
+                });
+            }
+            return Ok(first.clone());
+        }
+        let mut by_prefix = map
+            .range::<str, _>((std::ops::Bound::Included(input), std::ops::Bound::Unbounded))
+            .take_while(|(id, _)| id.starts_with(input))
+            .map(|(_, o)| o);
+        match (by_prefix.next(), by_prefix.count()) {
+            (Some(only), 0) => Ok(only.clone()),
+            (Some(_), more) => Err(LookupError::Ambiguous {
+                kind: T::KIND,
+                input: input.to_string(),
+                matches: more + 1,
+            }),
+            (None, _) => Err(not_found()),
+        }
+    }
+
+    /// The object with exactly this ID.
+    pub fn get<T: StoredObject>(&self, id: &str) -> Option<Arc<T>> {
+        T::map(self).get(id).cloned()
+    }
+
+    /// The object of this kind whose name is exactly `name`.
+    pub fn by_name<T: StoredObject>(&self, name: &str) -> Option<Arc<T>> {
+        T::map(self).values().find(|o| o.name() == name).cloned()
+    }
+
+    /// Number of replicated objects of every kind (for start-up logs and metrics).
+    pub fn object_count(&self) -> usize {
+        self.nodes.len()
+            + self.services.len()
+            + self.tasks.len()
+            + self.secrets.len()
+            + self.configs.len()
+            + self.networks.len()
+    }
+}
