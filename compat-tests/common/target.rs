@@ -189,14 +189,34 @@ impl Target {
             .to_string()
     }
 
+    /// Setup: make this node a manager. Uses the API call the CLI makes (`POST /swarm/init`
+    /// with the CLI's body), not the CLI itself, so that a test of secrets does not depend on
+    /// everything `docker swarm init` reads afterwards; swarm.rs tests the CLI command.
     fn ensure_swarm(&self) {
         if self.local_node_state() == "active" {
             return;
         }
-        let out = self.swarm_init(&[]);
+        let body = serde_json::json!({
+            "ListenAddr": self.manager_addr(),
+            "AdvertiseAddr": "127.0.0.1",
+            "DataPathAddr": "",
+            "DataPathPort": 0,
+            "ForceNewCluster": false,
+            "Spec": {
+                "Labels": null, "Orchestration": {}, "Raft": {"ElectionTick": 0, "HeartbeatTick": 0},
+                "Dispatcher": {}, "CAConfig": {}, "TaskDefaults": {},
+                "EncryptionConfig": {"AutoLockManagers": false}
+            },
+            "AutoLockManagers": false,
+            "Availability": "",
+            "DefaultAddrPool": [],
+            "SubnetSize": 24
+        });
+        let resp = self.api_json("POST", "/swarm/init", &body);
+        self.assert_engine_not_in_swarm();
         // Another test may have initialised a shared engine meanwhile.
-        if out.code != 0 && !out.stderr.contains("already part of a swarm") {
-            out.fail("setup: docker swarm init failed");
+        if resp.status != 200 && !resp.text().contains("already part of a swarm") {
+            resp.fail("setup: POST /swarm/init failed");
         }
     }
 
