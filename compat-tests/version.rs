@@ -59,7 +59,7 @@ fn swarm_header_follows_the_node_state() {
         return;
     }
     before.status(200).header_is("swarm", "inactive");
-    t.swarm_init(&[]).ok();
+    t.ensure_swarm();
     t.request("HEAD", "/_ping", &[], None)
         .status(200)
         .header_is("swarm", "active/manager");

@@ -192,7 +192,7 @@ impl Target {
     /// Setup: make this node a manager. Uses the API call the CLI makes (`POST /swarm/init`
     /// with the CLI's body), not the CLI itself, so that a test of secrets does not depend on
     /// everything `docker swarm init` reads afterwards; swarm.rs tests the CLI command.
-    fn ensure_swarm(&self) {
+    pub fn ensure_swarm(&self) {
         if self.local_node_state() == "active" {
             return;
         }
