@@ -39,6 +39,8 @@ use super::state::AppState;
         super::nodes::remove,
         super::tasks::list,
         super::tasks::inspect,
+        super::tasks::logs,
+        super::services::logs,
     )
 )]
 pub struct ApiDoc;
