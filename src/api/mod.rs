@@ -13,6 +13,7 @@ use axum::Router;
 use crate::types::api_version::{self, ApiVersion};
 
 pub mod error;
+pub mod events;
 pub mod extract;
 pub mod openapi;
 pub mod proxy;
@@ -42,6 +43,7 @@ pub fn router(state: AppState) -> Router {
     let routes = Router::new()
         .merge(system::router())
         .merge(swarm::router())
+        .merge(events::router())
         .merge(openapi::router())
         .method_not_allowed_fallback(page_not_found)
         .fallback(proxy::forward)
