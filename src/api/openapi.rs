@@ -29,6 +29,17 @@ use super::state::AppState;
         super::swarm::update,
         super::swarm::unlock_key,
         super::swarm::unlock,
+        super::services::create,
+        super::services::list,
+        super::services::inspect,
+        super::services::update,
+        super::services::remove,
+        super::nodes::list,
+        super::nodes::inspect,
+        super::nodes::update,
+        super::nodes::remove,
+        super::tasks::list,
+        super::tasks::inspect,
     )
 )]
 pub struct ApiDoc;

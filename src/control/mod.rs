@@ -20,9 +20,15 @@ mod defaults;
 pub mod error;
 pub mod events;
 mod lifecycle;
+mod names;
 mod node_description;
+pub mod nodes;
 pub mod proposer;
+mod service_defaults;
+mod service_spec;
+pub mod services;
 pub mod swarm;
+pub mod tasks;
 
 pub use error::{ControlError, ControlResult};
 pub use proposer::Proposer;
