@@ -13,6 +13,7 @@ use axum::Router;
 use crate::types::api_version::{self, ApiVersion};
 
 pub mod error;
+pub mod events;
 pub mod extract;
 pub mod nodes;
 pub mod openapi;
@@ -45,6 +46,7 @@ pub fn router(state: AppState) -> Router {
     let routes = Router::new()
         .merge(system::router())
         .merge(swarm::router())
+        .merge(events::router())
         .merge(services::router())
         .merge(nodes::router())
         .merge(tasks::router())

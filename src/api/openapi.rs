@@ -21,6 +21,7 @@ use super::state::AppState;
         super::system::ping,
         super::system::version,
         super::system::info,
+        super::events::events,
         super::swarm::inspect,
         super::swarm::init,
         super::swarm::join,
