@@ -158,6 +158,7 @@ impl From<ControlError> for ApiError {
             ControlError::NotFound(_) => ErrorKind::NotFound,
             ControlError::Conflict(_) => ErrorKind::Conflict,
             ControlError::NotImplemented(_) => ErrorKind::NotImplemented,
+            ControlError::Forbidden(_) => ErrorKind::Forbidden,
             ControlError::Unauthorized(_) => ErrorKind::Unauthorized,
             ControlError::Internal(_) => ErrorKind::System,
             ControlError::Store(store) => store_kind(store),

@@ -19,6 +19,7 @@ mod addr;
 mod defaults;
 pub mod error;
 mod lifecycle;
+pub mod networks;
 mod node_description;
 pub mod proposer;
 pub mod swarm;
