@@ -14,6 +14,7 @@ use crate::types::api_version::{self, ApiVersion};
 
 pub mod error;
 pub mod extract;
+pub mod networks;
 pub mod openapi;
 pub mod proxy;
 pub mod serve;
@@ -42,6 +43,7 @@ pub fn router(state: AppState) -> Router {
     let routes = Router::new()
         .merge(system::router())
         .merge(swarm::router())
+        .merge(networks::router())
         .merge(openapi::router())
         .method_not_allowed_fallback(page_not_found)
         .fallback(proxy::forward)

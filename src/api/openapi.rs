@@ -28,6 +28,10 @@ use super::state::AppState;
         super::swarm::update,
         super::swarm::unlock_key,
         super::swarm::unlock,
+        super::networks::list,
+        super::networks::create,
+        super::networks::inspect,
+        super::networks::remove,
     )
 )]
 pub struct ApiDoc;
