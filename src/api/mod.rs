@@ -15,12 +15,15 @@ use crate::types::api_version::{self, ApiVersion};
 pub mod error;
 pub mod extract;
 pub mod networks;
+pub mod nodes;
 pub mod openapi;
 pub mod proxy;
 pub mod serve;
+pub mod services;
 pub mod state;
 pub mod swarm;
 pub mod system;
+pub mod tasks;
 
 pub use error::ApiError;
 pub use state::AppState;
@@ -44,6 +47,9 @@ pub fn router(state: AppState) -> Router {
         .merge(system::router())
         .merge(swarm::router())
         .merge(networks::router())
+        .merge(services::router())
+        .merge(nodes::router())
+        .merge(tasks::router())
         .merge(openapi::router())
         .method_not_allowed_fallback(page_not_found)
         .fallback(proxy::forward)

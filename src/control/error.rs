@@ -28,12 +28,12 @@ pub enum ControlError {
     /// 501.
     #[error("{0}")]
     NotImplemented(String),
-    /// 403: refused by policy (predefined names and labels).
-    #[error("{0}")]
-    Forbidden(String),
     /// 503: the cluster cannot take writes now, or a precondition of the node's state.
     #[error("{0}")]
     Unavailable(String),
+    /// 403 (a local network given to a service; predefined network names and labels).
+    #[error("{0}")]
+    Forbidden(String),
     /// 401 (a wrong unlock key).
     #[error("{0}")]
     Unauthorized(String),
