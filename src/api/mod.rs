@@ -15,6 +15,7 @@ use crate::types::api_version::{self, ApiVersion};
 pub mod error;
 pub mod events;
 pub mod extract;
+pub mod networks;
 pub mod nodes;
 pub mod openapi;
 pub mod proxy;
@@ -47,6 +48,7 @@ pub fn router(state: AppState) -> Router {
         .merge(system::router())
         .merge(swarm::router())
         .merge(events::router())
+        .merge(networks::router())
         .merge(services::router())
         .merge(nodes::router())
         .merge(tasks::router())

@@ -42,6 +42,10 @@ use super::state::AppState;
         super::tasks::inspect,
         super::tasks::logs,
         super::services::logs,
+        super::networks::list,
+        super::networks::create,
+        super::networks::inspect,
+        super::networks::remove,
     )
 )]
 pub struct ApiDoc;

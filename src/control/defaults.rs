@@ -91,17 +91,7 @@ pub fn address_pools(pools: &[String], subnet_size: u32) -> ControlResult<Vec<St
 
 /// The pools as subnets, defaulting to the engine's.
 pub fn pools_of(info: &ClusterInfo) -> Vec<Subnet> {
-    let pools: Vec<Subnet> = info
-        .default_addr_pool
-        .iter()
-        .flatten()
-        .filter_map(|p| Subnet::parse(p))
-        .collect();
-    if pools.is_empty() {
-        vec![ipam::DEFAULT_POOL]
-    } else {
-        pools
-    }
+    ipam::cluster_pools(info).0
 }
 
 /// The `ingress` network a new swarm starts with: the first subnet of the pools, VXLAN 4096.

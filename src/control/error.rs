@@ -31,7 +31,7 @@ pub enum ControlError {
     /// 503: the cluster cannot take writes now, or a precondition of the node's state.
     #[error("{0}")]
     Unavailable(String),
-    /// 403 (a local network given to a service).
+    /// 403 (a local network given to a service; predefined network names and labels).
     #[error("{0}")]
     Forbidden(String),
     /// 401 (a wrong unlock key).

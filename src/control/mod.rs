@@ -21,6 +21,7 @@ pub mod error;
 pub mod events;
 mod lifecycle;
 mod names;
+pub mod networks;
 mod node_description;
 pub mod nodes;
 pub mod proposer;

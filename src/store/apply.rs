@@ -13,10 +13,14 @@ use serde::{Deserialize, Serialize};
 use super::command::{Command, UnixNanos};
 use super::endpoint;
 use super::error::StoreError;
+use super::ipam;
 use super::object::{Kind, StoredObject};
 use super::records::ServiceRecord;
 use super::state::ClusterState;
+use crate::types::endpoint::PublishMode;
+use crate::types::network::Network;
 use crate::types::service::Service;
+use crate::types::task::TaskState;
 
 /// What happened to one object: the state machine persists these objects, the change feed
 /// carries them, and `/events` shows those of the kinds the engine has events for.
@@ -236,17 +240,20 @@ pub fn apply(
 
         Command::CreateNetwork { network } => {
             let at = nanos(&network.created_at);
-            create(state, index, (**network).clone(), at)
+            let mut network = (**network).clone();
+            if state.by_name::<Network>(&network.spec.name).is_some() {
+                return Err(StoreError::NameConflict {
+                    kind: Kind::Network,
+                    name: network.spec.name,
+                });
+            }
+            allocate_addresses(state, &mut network)?;
+            create(state, index, network, at)
         }
         Command::RemoveNetwork { id, at } => {
-            existing::<crate::types::network::Network>(state, id)?;
-            if let Some(user) = state.services.values().find(|s| s.uses_network(id)) {
-                return Err(StoreError::FailedPrecondition(format!(
-                    "network {id} is in use by service {}",
-                    user.id
-                )));
-            }
-            remove::<crate::types::network::Network>(state, id, *at)
+            let network = existing::<Network>(state, id)?;
+            check_network_unused(state, &network)?;
+            remove::<Network>(state, id, *at)
         }
     }
 }
@@ -388,4 +395,216 @@ fn check_references(state: &ClusterState, service: &Service) -> Result<(), Store
         }
     }
     Ok(())
+}
+
+/// Subnets, gateways and VXLAN IDs of a new overlay network, from the cluster's address pools
+/// and what the other networks hold (see [`ipam::allocate_network`]).
+fn allocate_addresses(state: &ClusterState, network: &mut Network) -> Result<(), StoreError> {
+    let (pools, size) = match &state.cluster {
+        Some(cluster) => ipam::cluster_pools(&cluster.info),
+        None => (vec![ipam::DEFAULT_POOL], ipam::DEFAULT_SUBNET_SIZE),
+    };
+    ipam::allocate_network(
+        network,
+        state.networks.values().map(|n| n.as_ref()),
+        &pools,
+        size,
+    )
+    .map_err(|e| StoreError::InvalidArgument(e.to_string()))
+}
+
+/// swarmkit's checks before a network goes: the ingress network while a service publishes
+/// ports through the routing mesh; any other while a service, or a task that is not yet past
+/// running, is attached to it.
+fn check_network_unused(state: &ClusterState, network: &Network) -> Result<(), StoreError> {
+    let id = network.id.as_str();
+    if network.spec.ingress {
+        let needs_ingress = |s: &&Arc<ServiceRecord>| {
+            s.spec.endpoint_spec.as_ref().is_some_and(|e| {
+                e.ports
+                    .iter()
+                    .any(|p| p.publish_mode.unwrap_or(PublishMode::Ingress) == PublishMode::Ingress)
+            })
+        };
+        if let Some(user) = state.services.values().find(needs_ingress) {
+            return Err(StoreError::FailedPrecondition(format!(
+                "ingress network cannot be removed because service {} depends on it",
+                user.id
+            )));
+        }
+        return Ok(());
+    }
+    if let Some(user) = state.services.values().find(|s| s.uses_network(id)) {
+        return Err(StoreError::FailedPrecondition(format!(
+            "network {id} is in use by service {}",
+            user.id
+        )));
+    }
+    let active = |t: &&Arc<crate::types::task::Task>| {
+        t.desired_state <= TaskState::Running
+            && t.status.state <= TaskState::Running
+            && t.spec.networks.iter().any(|n| n.target == id)
+    };
+    if let Some(task) = state.tasks.values().find(active) {
+        return Err(StoreError::FailedPrecondition(format!(
+            "network {id} is in use by task {}",
+            task.id
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod network_tests {
+    use super::*;
+    use crate::types::endpoint::{EndpointSpec, PortConfig};
+    use crate::types::network::{IPAMConfig, IPAMOptions};
+    use crate::types::task::Task;
+    use crate::types::task_spec::NetworkAttachmentConfig;
+
+    fn network(id: &str, name: &str, subnet: Option<&str>) -> Network {
+        let mut n = Network {
+            id: id.into(),
+            ..Default::default()
+        };
+        n.spec.name = name.into();
+        n.driver_state.name = "overlay".into();
+        if let Some(subnet) = subnet {
+            n.ipam_options = Some(IPAMOptions {
+                configs: vec![IPAMConfig {
+                    subnet: subnet.into(),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            });
+        }
+        n
+    }
+
+    fn create(state: &mut ClusterState, index: u64, n: Network) -> Result<Vec<Change>, StoreError> {
+        apply(
+            state,
+            index,
+            &Command::CreateNetwork {
+                network: Box::new(n),
+            },
+        )
+    }
+
+    fn remove(state: &mut ClusterState, id: &str) -> Result<Vec<Change>, StoreError> {
+        apply(
+            state,
+            99,
+            &Command::RemoveNetwork {
+                id: id.into(),
+                at: 0,
+            },
+        )
+    }
+
+    fn with_ingress() -> ClusterState {
+        let mut state = ClusterState::default();
+        let mut ingress = network("ingress-id", "ingress", Some("10.0.0.0/24"));
+        ingress.spec.ingress = true;
+        ingress
+            .driver_state
+            .options
+            .insert(ipam::VXLAN_ID_OPTION.into(), "4096".into());
+        state.networks.insert(ingress.id.clone(), Arc::new(ingress));
+        state
+    }
+
+    #[test]
+    fn create_allocates_like_the_engine() {
+        let mut state = with_ingress();
+        let changes = create(&mut state, 7, network("n1", "net1", None)).unwrap();
+        assert_eq!(changes[0].action, Action::Create);
+        assert_eq!(changes[0].name, "net1");
+        let net1 = &state.networks["n1"];
+        assert_eq!(net1.version.index, 7);
+        let config = &net1.ipam_options.as_ref().unwrap().configs[0];
+        assert_eq!(
+            (config.subnet.as_str(), config.gateway.as_str()),
+            ("10.0.1.0/24", "10.0.1.1")
+        );
+        assert_eq!(net1.driver_state.options[ipam::VXLAN_ID_OPTION], "4097");
+
+        create(&mut state, 8, network("n2", "dupnet", None)).unwrap();
+        assert_eq!(
+            state.networks["n2"].ipam_options.as_ref().unwrap().configs[0].subnet,
+            "10.0.2.0/24"
+        );
+    }
+
+    #[test]
+    fn create_refuses_names_and_overlaps_without_change() {
+        let mut state = with_ingress();
+        create(&mut state, 7, network("n1", "net1", None)).unwrap();
+        let error = create(&mut state, 8, network("n2", "net1", None)).unwrap_err();
+        assert_eq!(error.to_string(), "network with name net1 already exists");
+        let error = create(&mut state, 9, network("n3", "mine", Some("10.0.1.0/25"))).unwrap_err();
+        assert!(matches!(error, StoreError::InvalidArgument(_)), "{error}");
+        assert_eq!(state.networks.len(), 2);
+    }
+
+    #[test]
+    fn removal_waits_for_services_tasks_and_ingress_users() {
+        let mut state = with_ingress();
+        create(&mut state, 7, network("n1", "net1", None)).unwrap();
+
+        let mut service = Service {
+            id: "svc".into(),
+            ..Default::default()
+        };
+        service
+            .spec
+            .task_template
+            .networks
+            .push(NetworkAttachmentConfig {
+                target: "n1".into(),
+                ..Default::default()
+            });
+        service.spec.endpoint_spec = Some(EndpointSpec {
+            ports: vec![PortConfig {
+                target_port: 80,
+                published_port: 8080,
+                ..Default::default()
+            }],
+            ..Default::default()
+        });
+        state
+            .services
+            .insert("svc".into(), Arc::new(ServiceRecord::new(service)));
+        assert_eq!(
+            remove(&mut state, "n1").unwrap_err().to_string(),
+            "rpc error: code = FailedPrecondition desc = network n1 is in use by service svc"
+        );
+        assert_eq!(
+            remove(&mut state, "ingress-id").unwrap_err().to_string(),
+            "rpc error: code = FailedPrecondition desc = ingress network cannot be removed because service svc depends on it"
+        );
+
+        state.services.clear();
+        let mut task = Task {
+            id: "task1".into(),
+            desired_state: TaskState::Running,
+            ..Default::default()
+        };
+        task.spec.networks.push(NetworkAttachmentConfig {
+            target: "n1".into(),
+            ..Default::default()
+        });
+        state.tasks.insert("task1".into(), Arc::new(task.clone()));
+        assert_eq!(
+            remove(&mut state, "n1").unwrap_err().to_string(),
+            "rpc error: code = FailedPrecondition desc = network n1 is in use by task task1"
+        );
+        task.desired_state = TaskState::Shutdown;
+        state.tasks.insert("task1".into(), Arc::new(task));
+
+        let changes = remove(&mut state, "n1").unwrap();
+        assert_eq!(changes[0].action, Action::Remove);
+        remove(&mut state, "ingress-id").unwrap();
+        assert!(state.networks.is_empty());
+    }
 }
