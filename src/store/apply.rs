@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::command::{Command, UnixNanos};
 use super::error::StoreError;
 use super::object::{Kind, StoredObject};
-use super::state::ClusterState;
+use super::state::{same_name, ClusterState};
 use crate::types::service::Service;
 
 /// What happened to one object: the state machine persists these objects, the change feed
@@ -279,7 +279,7 @@ fn create<T: StoredObject>(
     at: UnixNanos,
 ) -> Result<Vec<Change>, StoreError> {
     let map = T::map_mut(state);
-    if map.contains_key(object.id()) || map.values().any(|o| o.name() == object.name()) {
+    if map.contains_key(object.id()) || map.values().any(|o| same_name(o.name(), object.name())) {
         return Err(StoreError::NameConflict {
             kind: T::KIND,
             name: object.name().to_string(),
@@ -310,7 +310,7 @@ fn update<T: StoredObject>(
     if current.name() != object.name()
         && map
             .values()
-            .any(|o| o.id() != object.id() && o.name() == object.name())
+            .any(|o| o.id() != object.id() && same_name(o.name(), object.name()))
     {
         return Err(StoreError::NameConflict {
             kind: T::KIND,
