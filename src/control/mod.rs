@@ -21,6 +21,7 @@ pub mod error;
 mod lifecycle;
 mod node_description;
 pub mod proposer;
+pub mod secrets_configs;
 pub mod swarm;
 
 pub use error::{ControlError, ControlResult};
