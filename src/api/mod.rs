@@ -12,10 +12,12 @@ use axum::Router;
 
 use crate::types::api_version::{self, ApiVersion};
 
+pub mod configs;
 pub mod error;
 pub mod extract;
 pub mod openapi;
 pub mod proxy;
+pub mod secrets;
 pub mod serve;
 pub mod state;
 pub mod swarm;
@@ -42,6 +44,8 @@ pub fn router(state: AppState) -> Router {
     let routes = Router::new()
         .merge(system::router())
         .merge(swarm::router())
+        .merge(secrets::router())
+        .merge(configs::router())
         .merge(openapi::router())
         .method_not_allowed_fallback(page_not_found)
         .fallback(proxy::forward)

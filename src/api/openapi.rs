@@ -28,6 +28,16 @@ use super::state::AppState;
         super::swarm::update,
         super::swarm::unlock_key,
         super::swarm::unlock,
+        super::secrets::list,
+        super::secrets::create,
+        super::secrets::inspect,
+        super::secrets::update,
+        super::secrets::remove,
+        super::configs::list,
+        super::configs::create,
+        super::configs::inspect,
+        super::configs::update,
+        super::configs::remove,
     )
 )]
 pub struct ApiDoc;
