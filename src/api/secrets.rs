@@ -102,3 +102,7 @@ pub async fn remove(
     state.control.remove_secret(&id).await?;
     Ok(empty(StatusCode::NO_CONTENT))
 }
+
+#[cfg(test)]
+#[path = "secrets_configs_tests.rs"]
+mod tests;
