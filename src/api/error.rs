@@ -159,6 +159,7 @@ impl From<ControlError> for ApiError {
             ControlError::Conflict(_) => ErrorKind::Conflict,
             ControlError::NotImplemented(_) => ErrorKind::NotImplemented,
             ControlError::Unauthorized(_) => ErrorKind::Unauthorized,
+            ControlError::Forbidden(_) => ErrorKind::Forbidden,
             ControlError::Internal(_) => ErrorKind::System,
             ControlError::Store(store) => store_kind(store),
             ControlError::Lookup(LookupError::NotFound { .. }) => ErrorKind::NotFound,

@@ -15,13 +15,16 @@ use crate::types::api_version::{self, ApiVersion};
 pub mod configs;
 pub mod error;
 pub mod extract;
+pub mod nodes;
 pub mod openapi;
 pub mod proxy;
 pub mod secrets;
 pub mod serve;
+pub mod services;
 pub mod state;
 pub mod swarm;
 pub mod system;
+pub mod tasks;
 
 pub use error::ApiError;
 pub use state::AppState;
@@ -44,6 +47,9 @@ pub fn router(state: AppState) -> Router {
     let routes = Router::new()
         .merge(system::router())
         .merge(swarm::router())
+        .merge(services::router())
+        .merge(nodes::router())
+        .merge(tasks::router())
         .merge(secrets::router())
         .merge(configs::router())
         .merge(openapi::router())

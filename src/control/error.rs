@@ -31,6 +31,9 @@ pub enum ControlError {
     /// 503: the cluster cannot take writes now, or a precondition of the node's state.
     #[error("{0}")]
     Unavailable(String),
+    /// 403 (a local network given to a service).
+    #[error("{0}")]
+    Forbidden(String),
     /// 401 (a wrong unlock key).
     #[error("{0}")]
     Unauthorized(String),

@@ -57,7 +57,16 @@ impl Control {
             return Ok(control);
         }
         let manager = control.start_manager(db, local, false).await?;
-        control.set_slot(Slot::Active(manager));
+        control.set_slot(Slot::Active(manager.clone()));
+        // Hostname, resources and engine version may have changed while shoal was down.
+        let refresher = control.clone();
+        let refreshed = manager.clone();
+        let worker = tokio::spawn(async move {
+            if let Err(error) = refresher.refresh_local_node(&refreshed).await {
+                tracing::warn!(%error, "could not refresh this node's description");
+            }
+        });
+        manager.workers.lock().await.push(worker);
         Ok(control)
     }
 

@@ -19,10 +19,16 @@ mod addr;
 mod defaults;
 pub mod error;
 mod lifecycle;
+mod names;
 mod node_description;
+pub mod nodes;
 pub mod proposer;
 pub mod secrets_configs;
+mod service_defaults;
+mod service_spec;
+pub mod services;
 pub mod swarm;
+pub mod tasks;
 
 pub use error::{ControlError, ControlResult};
 pub use proposer::Proposer;

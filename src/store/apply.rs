@@ -11,8 +11,10 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::command::{Command, UnixNanos};
+use super::endpoint;
 use super::error::StoreError;
 use super::object::{Kind, StoredObject};
+use super::records::ServiceRecord;
 use super::state::{same_name, ClusterState};
 use crate::types::service::Service;
 
@@ -116,23 +118,35 @@ pub fn apply(
         }
 
         Command::CreateService { service } => {
-            check_references(state, service)?;
-            let at = nanos(&service.created_at);
-            create(state, index, (**service).clone(), at)
+            let mut record = (**service).clone();
+            check_references(state, &record.service)?;
+            endpoint::allocate(state, &mut record.service, None)?;
+            record.spec_version = index;
+            let at = nanos(&record.service.created_at);
+            create(state, index, record, at)
         }
         Command::UpdateService {
             expected_version,
             service,
+            new_spec,
         } => {
-            check_references(state, service)?;
-            let at = nanos(&service.updated_at);
-            let old_replicas = state
-                .services
-                .get(&service.id)
-                .and_then(|s| s.spec.replicas());
-            let mut changes = update(state, index, *expected_version, (**service).clone(), at)?;
+            let mut record = (**service).clone();
+            check_references(state, &record.service)?;
+            let current = state.services.get(&record.service.id).cloned();
+            endpoint::allocate(
+                state,
+                &mut record.service,
+                current.as_deref().map(|c| &c.service),
+            )?;
+            if *new_spec {
+                record.spec_version = index;
+            }
+            let at = nanos(&record.service.updated_at);
+            let old_replicas = current.as_ref().and_then(|s| s.service.spec.replicas());
+            let new_replicas = record.service.spec.replicas();
+            let mut changes = update(state, index, *expected_version, record, at)?;
             if let (Some(old), Some(new), Some(change)) =
-                (old_replicas, service.spec.replicas(), changes.first_mut())
+                (old_replicas, new_replicas, changes.first_mut())
             {
                 if old != new {
                     change
@@ -145,7 +159,7 @@ pub fn apply(
             }
             Ok(changes)
         }
-        Command::RemoveService { id, at } => remove::<Service>(state, id, *at),
+        Command::RemoveService { id, at } => remove::<ServiceRecord>(state, id, *at),
 
         Command::PutTasks { tasks } => {
             let mut changes = Vec::with_capacity(tasks.len());
@@ -342,8 +356,8 @@ fn services_using(state: &ClusterState, uses: impl Fn(&Service) -> bool) -> Vec<
     let mut names: Vec<String> = state
         .services
         .values()
-        .filter(|s| uses(s))
-        .map(|s| s.spec.name.clone())
+        .filter(|s| uses(&s.service))
+        .map(|s| s.service.spec.name.clone())
         .collect();
     names.sort();
     names

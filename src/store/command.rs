@@ -8,12 +8,12 @@
 use serde::{Deserialize, Serialize};
 
 use super::error::StoreError;
+use super::records::ServiceRecord;
 use super::state::ClusterRecord;
 use crate::types::config::Config;
 use crate::types::network::Network;
 use crate::types::node::Node;
 use crate::types::secret::Secret;
-use crate::types::service::Service;
 use crate::types::task::Task;
 
 /// A batch of commands committed as one Raft entry (one fsync); each is applied on its own.
@@ -49,12 +49,17 @@ pub enum Command {
         at: UnixNanos,
     },
 
+    /// A new service; `apply` allocates its endpoint and sets its spec version.
     CreateService {
-        service: Box<Service>,
+        service: Box<ServiceRecord>,
     },
+    /// Replace a service the client saw at `expected_version`. With `new_spec` (a user's
+    /// update) the spec version becomes this entry's index; a rollback carries the versions
+    /// the proposer swapped.
     UpdateService {
         expected_version: u64,
-        service: Box<Service>,
+        service: Box<ServiceRecord>,
+        new_spec: bool,
     },
     RemoveService {
         id: String,

@@ -8,12 +8,12 @@ use std::sync::Arc;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use super::records::ServiceRecord;
 use super::state::ClusterState;
 use crate::types::config::Config;
 use crate::types::network::Network;
 use crate::types::node::Node;
 use crate::types::secret::Secret;
-use crate::types::service::Service;
 use crate::types::task::Task;
 
 /// The kinds of replicated objects; also the event `Type` for the ones that have events.
@@ -89,7 +89,27 @@ macro_rules! stored_object {
 }
 
 stored_object!(Node, Kind::Node, nodes, |o| o.name());
-stored_object!(Service, Kind::Service, services, |o| &o.spec.name);
+impl StoredObject for ServiceRecord {
+    const KIND: Kind = Kind::Service;
+    fn id(&self) -> &str {
+        &self.service.id
+    }
+    fn name(&self) -> &str {
+        &self.service.spec.name
+    }
+    fn version(&self) -> u64 {
+        self.service.version.index
+    }
+    fn set_version(&mut self, index: u64) {
+        self.service.version.index = index;
+    }
+    fn map(state: &ClusterState) -> &BTreeMap<String, Arc<Self>> {
+        &state.services
+    }
+    fn map_mut(state: &mut ClusterState) -> &mut BTreeMap<String, Arc<Self>> {
+        &mut state.services
+    }
+}
 stored_object!(Task, Kind::Task, tasks, |_o| "");
 stored_object!(Secret, Kind::Secret, secrets, |o| &o.spec.name);
 stored_object!(Config, Kind::Config, configs, |o| &o.spec.name);

@@ -9,11 +9,11 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::object::{Kind, StoredObject};
+use super::records::ServiceRecord;
 use crate::types::config::Config;
 use crate::types::network::Network;
 use crate::types::node::Node;
 use crate::types::secret::Secret;
-use crate::types::service::Service;
 use crate::types::swarm::{ClusterInfo, JoinTokens};
 use crate::types::task::Task;
 
@@ -40,7 +40,7 @@ pub struct RootCa {
 pub struct ClusterState {
     pub cluster: Option<Arc<ClusterRecord>>,
     pub nodes: BTreeMap<String, Arc<Node>>,
-    pub services: BTreeMap<String, Arc<Service>>,
+    pub services: BTreeMap<String, Arc<ServiceRecord>>,
     pub tasks: BTreeMap<String, Arc<Task>>,
     pub secrets: BTreeMap<String, Arc<Secret>>,
     pub configs: BTreeMap<String, Arc<Config>>,

@@ -13,12 +13,12 @@ use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableDefinitio
 use super::apply::Change;
 use super::codec::{self, CodecError};
 use super::object::{Kind, StoredObject};
+use super::records::ServiceRecord;
 use super::state::{ClusterRecord, ClusterState};
 use crate::types::config::Config;
 use crate::types::network::Network;
 use crate::types::node::Node;
 use crate::types::secret::Secret;
-use crate::types::service::Service;
 use crate::types::task::Task;
 
 const OBJECTS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("objects");
@@ -66,7 +66,7 @@ pub fn load(db_handle: &Database) -> Result<(ClusterState, Option<Vec<u8>>), Tab
                 state.cluster = Some(Arc::new(record));
             }
             "node" => insert::<Node>(&mut state, bytes).map_err(codec_error)?,
-            "service" => insert::<Service>(&mut state, bytes).map_err(codec_error)?,
+            "service" => insert::<ServiceRecord>(&mut state, bytes).map_err(codec_error)?,
             "task" => insert::<Task>(&mut state, bytes).map_err(codec_error)?,
             "secret" => insert::<Secret>(&mut state, bytes).map_err(codec_error)?,
             "config" => insert::<Config>(&mut state, bytes).map_err(codec_error)?,
@@ -109,7 +109,7 @@ pub fn write_changes(
                     .as_ref()
                     .map(|c| (CLUSTER_ID, codec::encode(c.as_ref()))),
                 Kind::Node => encoded::<Node>(state, id),
-                Kind::Service => encoded::<Service>(state, id),
+                Kind::Service => encoded::<ServiceRecord>(state, id),
                 Kind::Task => encoded::<Task>(state, id),
                 Kind::Secret => encoded::<Secret>(state, id),
                 Kind::Config => encoded::<Config>(state, id),
@@ -167,7 +167,7 @@ pub fn replace_all(
                 .map_err(db)?;
         }
         put_all::<Node>(&mut objects, state)?;
-        put_all::<Service>(&mut objects, state)?;
+        put_all::<ServiceRecord>(&mut objects, state)?;
         put_all::<Task>(&mut objects, state)?;
         put_all::<Secret>(&mut objects, state)?;
         put_all::<Config>(&mut objects, state)?;

@@ -25,6 +25,7 @@ mod json_syntax;
 
 pub mod api_version;
 pub mod config;
+pub mod constraint;
 pub mod container_spec;
 pub mod decode;
 pub mod endpoint;

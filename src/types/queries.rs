@@ -85,3 +85,18 @@ impl Node {
         }
     }
 }
+
+impl crate::types::task::Task {
+    /// Whether the task runs the service's current task template (what the CLI's
+    /// `_up-to-date` filter asks during a rollout).
+    pub fn is_up_to_date(&self, service: &Service) -> bool {
+        let mut template = service.spec.task_template.clone();
+        let mut spec = self.spec.clone();
+        // Networks are compared by what the task was given; the runtime marker is not copied.
+        template.runtime = None;
+        spec.runtime = None;
+        template.networks.clear();
+        spec.networks.clear();
+        template == spec
+    }
+}

@@ -19,7 +19,7 @@ use super::task_spec::{GenericResource, TaskSpec};
 
 string_enum! {
     /// The life-cycle state of a task, ordered as swarmkit orders it.
-    #[derive(Default, PartialOrd, Ord)]
+    #[derive(Default)]
     pub enum TaskState as "TaskState" {
         /// Created by the orchestrator.
         #[default]
