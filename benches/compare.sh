@@ -18,7 +18,23 @@ mkdir -p "$OUT"
 stamp=$(date +%Y%m%d-%H%M%S)
 
 cargo build --release --quiet
-bash "$KIT/engine.sh" up
+
+# engine.sh passes --data-root; a dockerd whose /etc/docker/daemon.json also sets data-root
+# refuses to start, so the benchmark engine gets a config without it.
+engine_config=$(mktemp /tmp/shoal-bench-daemon.XXXXXX.json)
+engine_script=$(mktemp /tmp/shoal-bench-engine.XXXXXX.sh)
+python3 - "$engine_config" <<'PY'
+import json, sys
+try:
+    config = json.load(open("/etc/docker/daemon.json"))
+except (OSError, ValueError):
+    config = {}
+config.pop("data-root", None)
+json.dump(config, open(sys.argv[1], "w"))
+PY
+sed "s|nsenter --net=/run/netns/\"\$NAME\" dockerd |nsenter --net=/run/netns/\"\$NAME\" dockerd --config-file $engine_config |" \
+  "$KIT/engine.sh" > "$engine_script"
+bash "$engine_script" up
 ENGINE_SOCK=/run/docker-perf.sock
 
 tmp=$(mktemp -d /tmp/shoal-bench.XXXXXX)

@@ -66,7 +66,9 @@ pub async fn run_until(config: Config, shutdown: CancellationToken) -> Result<()
     }
 
     shutdown.cancelled().await;
-    // Reverse order: stop taking requests, then stop the swarm parts.
+    // Reverse order: stop taking requests (ending event streams, which would hold their
+    // connections open), then stop the swarm parts.
+    control.end_streams();
     for server in servers {
         let _ = server.await;
     }

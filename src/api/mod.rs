@@ -14,6 +14,7 @@ use crate::types::api_version::{self, ApiVersion};
 
 pub mod configs;
 pub mod error;
+pub mod events;
 pub mod extract;
 pub mod nodes;
 pub mod openapi;
@@ -47,6 +48,7 @@ pub fn router(state: AppState) -> Router {
     let routes = Router::new()
         .merge(system::router())
         .merge(swarm::router())
+        .merge(events::router())
         .merge(services::router())
         .merge(nodes::router())
         .merge(tasks::router())

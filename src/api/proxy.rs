@@ -15,8 +15,23 @@ use crate::api::state::AppState;
 use crate::api::RequestedVersion;
 use crate::engine::EngineClient;
 
+/// Path prefixes shoal owns: a request under them that no route of shoal's matched is a 404,
+/// never passed on (the local dockerd must not see swarm requests: it would answer for its
+/// own, different, swarm state, or join one).
+const OWNED_PREFIXES: &[&str] = &["/swarm", "/nodes", "/services", "/tasks", "/secrets", "/configs"];
+
+fn is_owned(path: &str) -> bool {
+    OWNED_PREFIXES.iter().any(|prefix| {
+        path.strip_prefix(prefix)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    })
+}
+
 /// The fallback handler: forwards the request to dockerd.
 pub async fn forward(State(state): State<AppState>, request: Request) -> Response {
+    if is_owned(request.uri().path()) {
+        return ApiError::page_not_found().into_response();
+    }
     match forward_to(&state.engine, request).await {
         Ok(response) => response,
         Err(error) => error.into_response(),
@@ -85,4 +100,17 @@ fn path_and_query(request: &Request) -> &str {
         .path_and_query()
         .map(|pq| pq.as_str())
         .unwrap_or("/")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn swarm_paths_are_never_passed_through() {
+        for owned in ["/swarm", "/swarm/join", "/nodes/x", "/services", "/tasks/a/logs", "/secrets/create", "/configs"] {
+            assert!(super::is_owned(owned), "{owned}");
+        }
+        for passed in ["/containers/json", "/networks", "/servicesx", "/info", "/version"] {
+            assert!(!super::is_owned(passed), "{passed}");
+        }
+    }
 }

@@ -20,6 +20,25 @@ pub fn router() -> Router<AppState> {
         .route("/services/create", post(create))
         .route("/services/{id}", get(inspect).delete(remove))
         .route("/services/{id}/update", post(update))
+        .route("/services/{id}/logs", get(logs))
+}
+
+/// `GET /services/{id}/logs`: the logs of the service's task containers, stdcopy-framed and
+/// chunked, without a Content-Type (as the engine answers). Task containers are run by the
+/// agent; until a service has tasks with containers the stream is empty.
+#[utoipa::path(get, path = "/services/{id}/logs", tag = "Service",
+    params(("id" = String, Path), ("follow" = Option<bool>, Query), ("stdout" = Option<bool>, Query),
+        ("stderr" = Option<bool>, Query), ("since" = Option<String>, Query), ("timestamps" = Option<bool>, Query),
+        ("tail" = Option<String>, Query), ("details" = Option<bool>, Query)),
+    responses((status = 200, description = "stdcopy frames"), (status = 400), (status = 404)))]
+pub async fn logs(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    query: Query,
+) -> Result<Response, ApiError> {
+    super::tasks::check_log_options(&query)?;
+    state.control.inspect_service(&id, false)?;
+    Ok(super::tasks::log_stream_response())
 }
 
 /// The `X-Registry-Auth` header, kept as sent for the agent's pulls.

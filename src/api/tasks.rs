@@ -6,13 +6,57 @@ use axum::routing::get;
 use axum::Router;
 
 use super::error::ApiError;
-use super::extract::{ok, QueryFilters};
+use super::extract::{ok, Query, QueryFilters};
 use super::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/tasks", get(list))
         .route("/tasks/{id}", get(inspect))
+        .route("/tasks/{id}/logs", get(logs))
+}
+
+/// `GET /tasks/{id}/logs`: like the service's, for one task.
+#[utoipa::path(get, path = "/tasks/{id}/logs", tag = "Task",
+    params(("id" = String, Path), ("follow" = Option<bool>, Query), ("stdout" = Option<bool>, Query),
+        ("stderr" = Option<bool>, Query), ("since" = Option<String>, Query), ("timestamps" = Option<bool>, Query),
+        ("tail" = Option<String>, Query), ("details" = Option<bool>, Query)),
+    responses((status = 200, description = "stdcopy frames"), (status = 400), (status = 404)))]
+pub async fn logs(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    query: Query,
+) -> Result<Response, ApiError> {
+    check_log_options(&query)?;
+    state.control.inspect_task(&id)?;
+    Ok(log_stream_response())
+}
+
+/// The engine's checks of log options.
+pub fn check_log_options(query: &Query) -> Result<(), ApiError> {
+    if !query.flag("stdout") && !query.flag("stderr") {
+        return Err(ApiError::invalid("Bad parameters: you must choose at least one stream"));
+    }
+    match query.get("tail") {
+        None | Some("") | Some("all") => {}
+        Some(tail) => match tail.parse::<i64>() {
+            Ok(n) if n >= 0 => {}
+            Ok(_) => return Err(ApiError::internal("negative tail values not supported")),
+            Err(_) => {
+                return Err(ApiError::internal(
+                    "tail value must be a positive integer or \"all\"",
+                ))
+            }
+        },
+    }
+    Ok(())
+}
+
+/// A log stream with no frames (no task has a container yet).
+pub fn log_stream_response() -> Response {
+    let mut response = Response::new(axum::body::Body::empty());
+    *response.status_mut() = axum::http::StatusCode::OK;
+    response
 }
 
 /// `GET /tasks?filters=..`

@@ -38,6 +38,8 @@ impl Control {
             data_root: config.data_root.clone(),
             slot: RwLock::new(Slot::Inactive),
             lifecycle: tokio::sync::Mutex::new(()),
+            manager_changes: tokio::sync::watch::Sender::new(0),
+            streams_closing: CancellationToken::new(),
         });
         let path = control.database_path();
         if !path.exists() {
@@ -72,6 +74,7 @@ impl Control {
 
     /// Stops the manager, if any (daemon shutdown; state is kept).
     pub async fn shutdown(&self) {
+        self.end_streams();
         let _guard = self.lifecycle.lock().await;
         if let Slot::Active(manager) = self.slot() {
             manager.stop().await;

@@ -18,6 +18,7 @@ use crate::store::{Command, Store};
 mod addr;
 mod defaults;
 pub mod error;
+pub mod events;
 mod lifecycle;
 mod names;
 mod node_description;
@@ -53,6 +54,10 @@ pub struct Control {
     slot: RwLock<Slot>,
     /// Serializes init, join, leave and unlock.
     lifecycle: tokio::sync::Mutex<()>,
+    /// Bumped whenever `slot` changes, for streams that follow the manager (`/events`).
+    manager_changes: tokio::sync::watch::Sender<u64>,
+    /// Cancelled when shutdown begins: long-lived responses (`/events`) end on it.
+    streams_closing: CancellationToken,
 }
 
 /// An active manager of one cluster.
@@ -115,6 +120,7 @@ impl Control {
 
     fn set_slot(&self, slot: Slot) {
         *self.slot.write().unwrap_or_else(|e| e.into_inner()) = slot;
+        self.manager_changes.send_modify(|n| *n = n.wrapping_add(1));
     }
 
     /// The active manager, or the engine's 503 for swarm endpoints.
