@@ -160,6 +160,13 @@ impl Manager {
         if let Err(error) = self.raft.shutdown().await {
             tracing::warn!(%error, "raft did not shut down cleanly");
         }
+        // What was applied since the last checkpoint, so the next start replays nothing.
+        let store = self.store.clone();
+        match tokio::task::spawn_blocking(move || store.sync()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => tracing::warn!(%error, "could not write the state on shutdown"),
+            Err(error) => tracing::warn!(%error, "could not write the state on shutdown"),
+        }
     }
 }
 

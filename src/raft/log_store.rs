@@ -1,9 +1,7 @@
 //! The Raft log and vote, in redb.
 //!
 //! Appends are durable before their callback fires (one fsync per append: the proposer
-//! batches many commands into one entry, so one fsync commits many writes). `committed` is
-//! saved without an fsync: it is only a hint to apply sooner after a restart, and the next
-//! durable write persists it anyway.
+//! batches many commands into one entry, so one fsync commits many writes).
 
 use std::fmt::Debug;
 use std::ops::{Bound, RangeBounds};
@@ -21,11 +19,10 @@ use crate::store::codec;
 
 /// Log entries by index.
 const LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("raft_log");
-/// `vote`, `committed`, `last_purged`.
+/// `vote`, `last_purged`.
 const RAFT_META: TableDefinition<&str, &[u8]> = TableDefinition::new("raft_meta");
 
 const VOTE: &str = "vote";
-const COMMITTED: &str = "committed";
 const LAST_PURGED: &str = "last_purged";
 
 /// The Raft log storage. Cheap to clone: it shares the database.
@@ -136,18 +133,9 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         self.read_meta(VOTE)
     }
 
-    async fn save_committed(
-        &mut self,
-        committed: Option<LogId<NodeId>>,
-    ) -> Result<(), StorageError<NodeId>> {
-        self.write_meta(COMMITTED, &committed, Durability::None)
-    }
-
-    async fn read_committed(&mut self) -> Result<Option<LogId<NodeId>>, StorageError<NodeId>> {
-        Ok(self
-            .read_meta::<Option<LogId<NodeId>>>(COMMITTED)?
-            .flatten())
-    }
+    // `save_committed`/`read_committed` keep openraft's defaults (nothing saved): writing the
+    // committed index on every commit would add a page to every durable commit, and after a
+    // restart the single manager re-elects itself and commits its log within milliseconds.
 
     async fn append<I>(
         &mut self,

@@ -38,11 +38,21 @@ pub struct Store {
 }
 
 /// The state and the raft layer's metadata about it (last applied entry, membership), kept
-/// under one lock so a snapshot sees both at the same point.
+/// under one lock so a snapshot sees both at the same point; and what changed since the
+/// state was last written to its tables.
 struct Inner {
     state: ClusterState,
     meta: Vec<u8>,
+    /// Objects changed since the last checkpoint.
+    dirty: std::collections::BTreeSet<(Kind, String)>,
+    /// Log entries applied since the last checkpoint.
+    entries_since_checkpoint: u64,
 }
+
+/// How many applied log entries may wait before the state is written to its tables. After a
+/// crash, openraft re-applies at most this many entries from the (durable) log. Writing less
+/// often keeps every write to one small durable commit: the log entry.
+const CHECKPOINT_EVERY: u64 = 256;
 
 /// A read view of the state; applies wait while it is held.
 pub struct StateRef<'a>(RwLockReadGuard<'a, Inner>);
@@ -68,6 +78,8 @@ impl Store {
         let inner = Inner {
             state,
             meta: meta.clone().unwrap_or_default(),
+            dirty: Default::default(),
+            entries_since_checkpoint: 0,
         };
         Ok((
             Self {
@@ -95,6 +107,7 @@ impl Store {
     ) -> (BatchResult, Vec<Change>) {
         let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
         inner.meta = meta;
+        inner.entries_since_checkpoint += 1;
         let mut results = Vec::with_capacity(batch.len());
         let mut changes = Vec::new();
         for command in batch {
@@ -106,19 +119,54 @@ impl Store {
                 Err(error) => results.push(Err(error)),
             }
         }
+        for change in &changes {
+            inner.dirty.insert((change.kind, change.id.clone()));
+        }
         (results, changes)
     }
 
     /// Records new raft metadata for entries that change no object (blank, membership).
     pub fn set_meta(&self, meta: Vec<u8>) {
-        self.inner.write().unwrap_or_else(|e| e.into_inner()).meta = meta;
+        let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
+        inner.meta = meta;
+        inner.entries_since_checkpoint += 1;
     }
 
-    /// Writes the objects named by `changes` as they are now, and the raft metadata (no
-    /// fsync; see `tables`).
-    pub fn persist(&self, changes: &[Change]) -> Result<(), tables::TableError> {
-        let inner = self.inner.read().unwrap_or_else(|e| e.into_inner());
-        tables::write_changes(&self.db, &inner.state, changes, &inner.meta)
+    /// Writes what changed to the tables once enough entries have been applied since the last
+    /// time (without fsync: the next durable log commit carries it). Cheap otherwise.
+    pub fn checkpoint_if_due(&self) -> Result<(), tables::TableError> {
+        let due = self
+            .inner
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .entries_since_checkpoint
+            >= CHECKPOINT_EVERY;
+        if due {
+            self.checkpoint(false)?;
+        }
+        Ok(())
+    }
+
+    /// Writes every object changed since the last checkpoint, and the raft metadata.
+    pub fn checkpoint(&self, durable: bool) -> Result<(), tables::TableError> {
+        let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
+        if inner.entries_since_checkpoint == 0 && inner.dirty.is_empty() && !durable {
+            return Ok(());
+        }
+        let dirty = std::mem::take(&mut inner.dirty);
+        let keys = dirty.iter().map(|(kind, id)| (*kind, id.as_str()));
+        let written = tables::write_objects(&self.db, &inner.state, keys, &inner.meta, durable);
+        match written {
+            Ok(()) => {
+                inner.entries_since_checkpoint = 0;
+                Ok(())
+            }
+            Err(error) => {
+                // Keep them dirty: the next checkpoint tries again.
+                inner.dirty = dirty;
+                Err(error)
+            }
+        }
     }
 
     /// Publishes applied changes to the feed.
@@ -148,6 +196,8 @@ impl Store {
         *self.inner.write().unwrap_or_else(|e| e.into_inner()) = Inner {
             state: installed,
             meta: meta.to_vec(),
+            dirty: Default::default(),
+            entries_since_checkpoint: 0,
         };
         Ok(())
     }
@@ -157,8 +207,8 @@ impl Store {
         local::save(&self.db, node)
     }
 
-    /// Makes all earlier writes durable.
+    /// Writes everything applied so far, durably (snapshots, shutdown).
     pub fn sync(&self) -> Result<(), tables::TableError> {
-        tables::sync(&self.db)
+        self.checkpoint(true)
     }
 }

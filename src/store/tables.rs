@@ -10,7 +10,6 @@ use std::sync::Arc;
 
 use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableDefinition};
 
-use super::apply::Change;
 use super::codec::{self, CodecError};
 use super::object::{Kind, StoredObject};
 use super::records::ServiceRecord;
@@ -88,22 +87,25 @@ fn insert<T: StoredObject>(state: &mut ClusterState, bytes: &[u8]) -> Result<(),
     Ok(())
 }
 
-/// Writes the objects named by `changes` as they are in `state` now (removed ones are
-/// deleted), plus `meta`, in one transaction without fsync.
-pub fn write_changes(
+/// Writes the objects named by `keys` as they are in `state` now (removed ones are deleted),
+/// plus `meta`, in one transaction; with `durable` false it is not fsynced (the next durable
+/// commit of the log carries it to disk).
+pub fn write_objects<'a>(
     db_handle: &Database,
     state: &ClusterState,
-    changes: &[Change],
+    keys: impl Iterator<Item = (Kind, &'a str)>,
     meta: &[u8],
+    durable: bool,
 ) -> Result<(), TableError> {
     let mut txn = db_handle.begin_write().map_err(db)?;
-    txn.set_durability(Durability::None).map_err(db)?;
+    if !durable {
+        txn.set_durability(Durability::None).map_err(db)?;
+    }
     {
         let mut objects = txn.open_table(OBJECTS).map_err(db)?;
-        for change in changes {
-            let kind = change.kind.as_str();
-            let id = change.id.as_str();
-            let encoded = match change.kind {
+        for (object_kind, id) in keys {
+            let kind = object_kind.as_str();
+            let encoded = match object_kind {
                 Kind::Cluster => state
                     .cluster
                     .as_ref()
