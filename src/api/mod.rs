@@ -12,6 +12,7 @@ use axum::Router;
 
 use crate::types::api_version::{self, ApiVersion};
 
+pub mod configs;
 pub mod error;
 pub mod events;
 pub mod extract;
@@ -19,6 +20,7 @@ pub mod networks;
 pub mod nodes;
 pub mod openapi;
 pub mod proxy;
+pub mod secrets;
 pub mod serve;
 pub mod services;
 pub mod state;
@@ -52,6 +54,8 @@ pub fn router(state: AppState) -> Router {
         .merge(services::router())
         .merge(nodes::router())
         .merge(tasks::router())
+        .merge(secrets::router())
+        .merge(configs::router())
         .merge(openapi::router())
         .method_not_allowed_fallback(page_not_found)
         .fallback(proxy::forward)

@@ -46,6 +46,16 @@ use super::state::AppState;
         super::networks::create,
         super::networks::inspect,
         super::networks::remove,
+        super::secrets::list,
+        super::secrets::create,
+        super::secrets::inspect,
+        super::secrets::update,
+        super::secrets::remove,
+        super::configs::list,
+        super::configs::create,
+        super::configs::inspect,
+        super::configs::update,
+        super::configs::remove,
     )
 )]
 pub struct ApiDoc;

@@ -18,7 +18,14 @@ use crate::engine::EngineClient;
 /// Path prefixes shoal owns: a request under them that no route of shoal's matched is a 404,
 /// never passed on (the local dockerd must not see swarm requests: it would answer for its
 /// own, different, swarm state, or join one).
-const OWNED_PREFIXES: &[&str] = &["/swarm", "/nodes", "/services", "/tasks", "/secrets", "/configs"];
+const OWNED_PREFIXES: &[&str] = &[
+    "/swarm",
+    "/nodes",
+    "/services",
+    "/tasks",
+    "/secrets",
+    "/configs",
+];
 
 fn is_owned(path: &str) -> bool {
     OWNED_PREFIXES.iter().any(|prefix| {
@@ -106,10 +113,24 @@ fn path_and_query(request: &Request) -> &str {
 mod tests {
     #[test]
     fn swarm_paths_are_never_passed_through() {
-        for owned in ["/swarm", "/swarm/join", "/nodes/x", "/services", "/tasks/a/logs", "/secrets/create", "/configs"] {
+        for owned in [
+            "/swarm",
+            "/swarm/join",
+            "/nodes/x",
+            "/services",
+            "/tasks/a/logs",
+            "/secrets/create",
+            "/configs",
+        ] {
             assert!(super::is_owned(owned), "{owned}");
         }
-        for passed in ["/containers/json", "/networks", "/servicesx", "/info", "/version"] {
+        for passed in [
+            "/containers/json",
+            "/networks",
+            "/servicesx",
+            "/info",
+            "/version",
+        ] {
             assert!(!super::is_owned(passed), "{passed}");
         }
     }

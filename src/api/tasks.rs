@@ -35,7 +35,9 @@ pub async fn logs(
 /// The engine's checks of log options.
 pub fn check_log_options(query: &Query) -> Result<(), ApiError> {
     if !query.flag("stdout") && !query.flag("stderr") {
-        return Err(ApiError::invalid("Bad parameters: you must choose at least one stream"));
+        return Err(ApiError::invalid(
+            "Bad parameters: you must choose at least one stream",
+        ));
     }
     match query.get("tail") {
         None | Some("") | Some("all") => {}

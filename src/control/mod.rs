@@ -25,6 +25,7 @@ pub mod networks;
 mod node_description;
 pub mod nodes;
 pub mod proposer;
+pub mod secrets_configs;
 mod service_defaults;
 mod service_spec;
 pub mod services;

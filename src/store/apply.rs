@@ -16,7 +16,7 @@ use super::error::StoreError;
 use super::ipam;
 use super::object::{Kind, StoredObject};
 use super::records::ServiceRecord;
-use super::state::ClusterState;
+use super::state::{same_name, ClusterState};
 use crate::types::endpoint::PublishMode;
 use crate::types::network::Network;
 use crate::types::service::Service;
@@ -300,7 +300,7 @@ fn create<T: StoredObject>(
     at: UnixNanos,
 ) -> Result<Vec<Change>, StoreError> {
     let map = T::map_mut(state);
-    if map.contains_key(object.id()) || map.values().any(|o| o.name() == object.name()) {
+    if map.contains_key(object.id()) || map.values().any(|o| same_name(o.name(), object.name())) {
         return Err(StoreError::NameConflict {
             kind: T::KIND,
             name: object.name().to_string(),
@@ -331,7 +331,7 @@ fn update<T: StoredObject>(
     if current.name() != object.name()
         && map
             .values()
-            .any(|o| o.id() != object.id() && o.name() == object.name())
+            .any(|o| o.id() != object.id() && same_name(o.name(), object.name()))
     {
         return Err(StoreError::NameConflict {
             kind: T::KIND,

@@ -60,8 +60,20 @@ pub enum LookupError {
     },
 }
 
+/// Whether two object names are one name to the engine: swarmkit indexes names lower-cased,
+/// so `Web` finds `web`, and creating `WEB` beside `web` is a name conflict.
+pub fn same_name(a: &str, b: &str) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        return a.eq_ignore_ascii_case(b);
+    }
+    a.chars()
+        .flat_map(char::to_lowercase)
+        .eq(b.chars().flat_map(char::to_lowercase))
+}
+
 impl ClusterState {
-    /// Resolves `input` the engine's way: exact ID, then exact name, then unique ID prefix.
+    /// Resolves `input` the engine's way: exact ID, then name (see [`same_name`]), then unique
+    /// ID prefix.
     pub fn resolve<T: StoredObject>(&self, input: &str) -> Result<Arc<T>, LookupError> {
         let map = T::map(self);
         if let Some(object) = map.get(input) {
@@ -74,7 +86,7 @@ impl ClusterState {
         if input.is_empty() {
             return Err(not_found());
         }
-        let mut by_name = map.values().filter(|o| o.name() == input);
+        let mut by_name = map.values().filter(|o| same_name(o.name(), input));
         if let Some(first) = by_name.next() {
             // Names are unique for services, secrets, configs and networks; nodes may share
             // a hostname, and then the engine reports the ambiguity.
@@ -108,9 +120,12 @@ impl ClusterState {
         T::map(self).get(id).cloned()
     }
 
-    /// The object of this kind whose name is exactly `name`.
+    /// The object of this kind named `name` (compared as [`same_name`] does).
     pub fn by_name<T: StoredObject>(&self, name: &str) -> Option<Arc<T>> {
-        T::map(self).values().find(|o| o.name() == name).cloned()
+        T::map(self)
+            .values()
+            .find(|o| same_name(o.name(), name))
+            .cloned()
     }
 
     /// Number of replicated objects of every kind (for start-up logs and metrics).
@@ -121,5 +136,53 @@ impl ClusterState {
             + self.secrets.len()
             + self.configs.len()
             + self.networks.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::secret::{Secret, SecretSpec};
+
+    fn secret(id: &str, name: &str) -> Arc<Secret> {
+        Arc::new(Secret {
+            id: id.into(),
+            spec: SecretSpec {
+                name: name.into(),
+                ..SecretSpec::default()
+            },
+            ..Secret::default()
+        })
+    }
+
+    #[test]
+    fn names_compare_lower_cased() {
+        assert!(same_name("Web", "web"));
+        assert!(same_name("APP_x.1", "app_X.1"));
+        assert!(!same_name("web", "web2"));
+        assert!(same_name("Ärger", "ärger"));
+        assert!(!same_name("", "x"));
+    }
+
+    #[test]
+    fn resolve_by_id_name_then_prefix() {
+        let mut state = ClusterState::default();
+        for (id, name) in [("abc1", "s1"), ("abd2", "S2"), ("xyz3", "abd")] {
+            state.secrets.insert(id.into(), secret(id, name));
+        }
+        assert_eq!(state.resolve::<Secret>("abc1").unwrap().id, "abc1");
+        assert_eq!(state.resolve::<Secret>("S1").unwrap().id, "abc1");
+        assert_eq!(state.resolve::<Secret>("s2").unwrap().id, "abd2");
+        // A name wins over an ID prefix.
+        assert_eq!(state.resolve::<Secret>("abd").unwrap().id, "xyz3");
+        assert_eq!(
+            state.resolve::<Secret>("ab").unwrap_err().to_string(),
+            "secret ab is ambiguous (2 matches found)"
+        );
+        assert_eq!(
+            state.resolve::<Secret>("nosuch").unwrap_err().to_string(),
+            "secret nosuch not found"
+        );
+        assert_eq!(state.by_name::<Secret>("s2").unwrap().id, "abd2");
     }
 }

@@ -5,8 +5,9 @@
 //! inspect and list with [`Secret::redacted`]. Depends on `meta`, `encoding`.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, Serializer};
 use utoipa::ToSchema;
 
 use super::encoding::base64_bytes_opt;
@@ -60,6 +61,55 @@ impl SecretSpec {
             ..self.clone()
         }
     }
+}
+
+/// A stored secret as inspect and list show it: serialized like [`Secret::redacted`], but
+/// straight from the shared object, without copying it (or its payload).
+#[derive(Debug, Clone)]
+pub struct RedactedSecret(pub Arc<Secret>);
+
+impl Serialize for RedactedSecret {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let secret = &*self.0;
+        SecretView {
+            id: &secret.id,
+            version: &secret.version,
+            created_at: &secret.created_at,
+            updated_at: &secret.updated_at,
+            spec: SpecView {
+                name: &secret.spec.name,
+                labels: &secret.spec.labels,
+                driver: secret.spec.driver.as_ref(),
+                templating: secret.spec.templating.as_ref(),
+            },
+        }
+        .serialize(serializer)
+    }
+}
+
+/// [`Secret`]'s wire shape, borrowed; a test keeps the two in step.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct SecretView<'a> {
+    #[serde(rename = "ID")]
+    id: &'a str,
+    version: &'a Version,
+    created_at: &'a Timestamp,
+    updated_at: &'a Timestamp,
+    spec: SpecView<'a>,
+}
+
+/// [`SecretSpec`]'s wire shape without `Data`, borrowed.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct SpecView<'a> {
+    #[serde(skip_serializing_if = "str::is_empty")]
+    name: &'a str,
+    labels: &'a BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    driver: Option<&'a Driver>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    templating: Option<&'a Driver>,
 }
 
 fn is_none_or_empty(data: &Option<Vec<u8>>) -> bool {
@@ -128,6 +178,32 @@ mod tests {
         let out = serde_json::to_value(secret.redacted()).unwrap();
         assert_eq!(out["Spec"], serde_json::json!({"Name": "s", "Labels": {}}));
         assert_eq!(secret.spec.data.as_deref(), Some(&b"hush"[..]));
+    }
+
+    #[test]
+    fn redacted_view_matches_redacted_copy() {
+        let driver = |name: &str| Driver {
+            name: name.into(),
+            options: [("k".to_string(), "v".to_string())].into(),
+        };
+        let full = Secret {
+            id: "i4gm87kqk1rbi4spwfg1l9zv4".into(),
+            version: Version { index: 163 },
+            created_at: Timestamp::parse("2026-11-22T03:03:49.502713778Z").unwrap(),
+            updated_at: Timestamp::parse("2026-11-22T03:05:00Z").unwrap(),
+            spec: SecretSpec {
+                name: "s1".into(),
+                labels: [("env".to_string(), "test".to_string())].into(),
+                data: Some(b"hush".to_vec()),
+                driver: Some(driver("vault")),
+                templating: Some(driver("golang")),
+            },
+        };
+        for secret in [full, Secret::default()] {
+            let view = serde_json::to_string(&RedactedSecret(Arc::new(secret.clone()))).unwrap();
+            assert_eq!(view, serde_json::to_string(&secret.redacted()).unwrap());
+            assert!(!view.contains("Data"), "{view}");
+        }
     }
 
     #[test]
