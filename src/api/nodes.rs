@@ -19,7 +19,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// `GET /nodes?filters=..`
-#[utoipa::path(get, path = "/nodes", tag = "Node",
+#[utoipa::path(operation_id = "NodeList", get, path = "/nodes", tag = "Node",
     params(("filters" = Option<String>, Query, description = "id, label, membership, name, node.label, role")),
     responses((status = 200, body = Vec<crate::types::node::Node>), (status = 400), (status = 503)))]
 pub async fn list(
@@ -30,7 +30,7 @@ pub async fn list(
 }
 
 /// `GET /nodes/{id}`
-#[utoipa::path(get, path = "/nodes/{id}", tag = "Node",
+#[utoipa::path(operation_id = "NodeInspect", get, path = "/nodes/{id}", tag = "Node",
     params(("id" = String, Path, description = "ID, name or unique ID prefix")),
     responses((status = 200, body = crate::types::node::Node), (status = 404), (status = 503)))]
 pub async fn inspect(
@@ -41,7 +41,7 @@ pub async fn inspect(
 }
 
 /// `POST /nodes/{id}/update?version=N`
-#[utoipa::path(post, path = "/nodes/{id}/update", tag = "Node", request_body = NodeSpec,
+#[utoipa::path(operation_id = "NodeUpdate", post, path = "/nodes/{id}/update", tag = "Node", request_body = NodeSpec,
     params(("id" = String, Path), ("version" = u64, Query)),
     responses((status = 200), (status = 400), (status = 404), (status = 500, description = "update out of sequence")))]
 pub async fn update(
@@ -56,7 +56,7 @@ pub async fn update(
 }
 
 /// `DELETE /nodes/{id}?force=1`
-#[utoipa::path(delete, path = "/nodes/{id}", tag = "Node",
+#[utoipa::path(operation_id = "NodeDelete", delete, path = "/nodes/{id}", tag = "Node",
     params(("id" = String, Path), ("force" = Option<bool>, Query)),
     responses((status = 200), (status = 400), (status = 404)))]
 pub async fn remove(

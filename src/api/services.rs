@@ -26,7 +26,7 @@ pub fn router() -> Router<AppState> {
 /// `GET /services/{id}/logs`: the logs of the service's task containers, stdcopy-framed and
 /// chunked, without a Content-Type (as the engine answers). Task containers are run by the
 /// agent; until a service has tasks with containers the stream is empty.
-#[utoipa::path(get, path = "/services/{id}/logs", tag = "Service",
+#[utoipa::path(operation_id = "ServiceLogs", get, path = "/services/{id}/logs", tag = "Service",
     params(("id" = String, Path), ("follow" = Option<bool>, Query), ("stdout" = Option<bool>, Query),
         ("stderr" = Option<bool>, Query), ("since" = Option<String>, Query), ("timestamps" = Option<bool>, Query),
         ("tail" = Option<String>, Query), ("details" = Option<bool>, Query)),
@@ -51,7 +51,7 @@ fn registry_auth(headers: &HeaderMap) -> Option<String> {
 }
 
 /// `POST /services/create`
-#[utoipa::path(post, path = "/services/create", tag = "Service", request_body = ServiceSpec,
+#[utoipa::path(operation_id = "ServiceCreate", post, path = "/services/create", tag = "Service", request_body = ServiceSpec,
     params(("X-Registry-Auth" = Option<String>, Header, description = "base64url JSON registry credentials, kept for pulls")),
     responses((status = 201, body = ServiceCreateResponse), (status = 400), (status = 409, description = "name taken"),
         (status = 503, description = "not a manager")))]
@@ -68,7 +68,7 @@ pub async fn create(
 }
 
 /// `GET /services?filters=..&status=true`
-#[utoipa::path(get, path = "/services", tag = "Service",
+#[utoipa::path(operation_id = "ServiceList", get, path = "/services", tag = "Service",
     params(("filters" = Option<String>, Query, description = "id, label, mode, name, runtime"),
         ("status" = Option<bool>, Query, description = "add ServiceStatus")),
     responses((status = 200, body = Vec<crate::types::service::Service>), (status = 400), (status = 503)))]
@@ -84,7 +84,7 @@ pub async fn list(
 }
 
 /// `GET /services/{id}?insertDefaults=true`
-#[utoipa::path(get, path = "/services/{id}", tag = "Service",
+#[utoipa::path(operation_id = "ServiceInspect", get, path = "/services/{id}", tag = "Service",
     params(("id" = String, Path, description = "ID, name or unique ID prefix"),
         ("insertDefaults" = Option<bool>, Query)),
     responses((status = 200, body = crate::types::service::Service), (status = 404), (status = 503)))]
@@ -100,7 +100,7 @@ pub async fn inspect(
 }
 
 /// `POST /services/{id}/update?version=N&registryAuthFrom=spec&rollback=previous`
-#[utoipa::path(post, path = "/services/{id}/update", tag = "Service", request_body = ServiceSpec,
+#[utoipa::path(operation_id = "ServiceUpdate", post, path = "/services/{id}/update", tag = "Service", request_body = ServiceSpec,
     params(("id" = String, Path), ("version" = u64, Query),
         ("registryAuthFrom" = Option<String>, Query, description = "spec or previous-spec"),
         ("rollback" = Option<String>, Query, description = "previous"),
@@ -138,7 +138,7 @@ pub async fn update(
 }
 
 /// `DELETE /services/{id}`: 200 with an empty body, as the engine answers.
-#[utoipa::path(delete, path = "/services/{id}", tag = "Service",
+#[utoipa::path(operation_id = "ServiceDelete", delete, path = "/services/{id}", tag = "Service",
     params(("id" = String, Path)),
     responses((status = 200), (status = 404), (status = 503)))]
 pub async fn remove(

@@ -24,14 +24,14 @@ pub fn router() -> Router<AppState> {
 }
 
 /// `GET /swarm`
-#[utoipa::path(get, path = "/swarm", tag = "Swarm",
+#[utoipa::path(operation_id = "SwarmInspect", get, path = "/swarm", tag = "Swarm",
     responses((status = 200, body = crate::types::swarm::Swarm), (status = 503, description = "not a manager")))]
 pub async fn inspect(State(state): State<AppState>) -> Result<Response, ApiError> {
     Ok(ok(state.control.inspect_swarm()?).into_response())
 }
 
 /// `POST /swarm/init`: answers the new node's ID as a JSON string.
-#[utoipa::path(post, path = "/swarm/init", tag = "Swarm", request_body = InitRequest,
+#[utoipa::path(operation_id = "SwarmInit", post, path = "/swarm/init", tag = "Swarm", request_body = InitRequest,
     responses((status = 200, body = String), (status = 400), (status = 503, description = "already part of a swarm")))]
 pub async fn init(
     State(state): State<AppState>,
@@ -42,7 +42,7 @@ pub async fn init(
 }
 
 /// `POST /swarm/join`
-#[utoipa::path(post, path = "/swarm/join", tag = "Swarm", request_body = JoinRequest,
+#[utoipa::path(operation_id = "SwarmJoin", post, path = "/swarm/join", tag = "Swarm", request_body = JoinRequest,
     responses((status = 200), (status = 501, description = "joining is not supported yet"), (status = 503)))]
 pub async fn join(
     State(state): State<AppState>,
@@ -53,7 +53,7 @@ pub async fn join(
 }
 
 /// `POST /swarm/leave?force=1`
-#[utoipa::path(post, path = "/swarm/leave", tag = "Swarm",
+#[utoipa::path(operation_id = "SwarmLeave", post, path = "/swarm/leave", tag = "Swarm",
     params(("force" = Option<bool>, Query, description = "leave even as the last manager")),
     responses((status = 200), (status = 503)))]
 pub async fn leave(State(state): State<AppState>, query: Query) -> Result<Response, ApiError> {
@@ -62,7 +62,7 @@ pub async fn leave(State(state): State<AppState>, query: Query) -> Result<Respon
 }
 
 /// `POST /swarm/update?version=N&rotateWorkerToken=..&rotateManagerToken=..&rotateManagerUnlockKey=..`
-#[utoipa::path(post, path = "/swarm/update", tag = "Swarm", request_body = SwarmSpec,
+#[utoipa::path(operation_id = "SwarmUpdate", post, path = "/swarm/update", tag = "Swarm", request_body = SwarmSpec,
     params(("version" = u64, Query), ("rotateWorkerToken" = Option<bool>, Query),
         ("rotateManagerToken" = Option<bool>, Query), ("rotateManagerUnlockKey" = Option<bool>, Query)),
     responses((status = 200), (status = 400), (status = 500, description = "update out of sequence"), (status = 503)))]
@@ -82,14 +82,14 @@ pub async fn update(
 }
 
 /// `GET /swarm/unlockkey`
-#[utoipa::path(get, path = "/swarm/unlockkey", tag = "Swarm",
+#[utoipa::path(operation_id = "SwarmUnlockkey", get, path = "/swarm/unlockkey", tag = "Swarm",
     responses((status = 200, body = crate::types::swarm::UnlockKeyResponse), (status = 503)))]
 pub async fn unlock_key(State(state): State<AppState>) -> Result<Response, ApiError> {
     Ok(ok(state.control.unlock_key()?).into_response())
 }
 
 /// `POST /swarm/unlock`
-#[utoipa::path(post, path = "/swarm/unlock", tag = "Swarm", request_body = UnlockRequest,
+#[utoipa::path(operation_id = "SwarmUnlock", post, path = "/swarm/unlock", tag = "Swarm", request_body = UnlockRequest,
     responses((status = 200), (status = 401, description = "wrong key"), (status = 409, description = "not locked")))]
 pub async fn unlock(
     State(state): State<AppState>,

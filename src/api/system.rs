@@ -25,7 +25,7 @@ pub fn router() -> Router<AppState> {
 static SWARM: HeaderName = HeaderName::from_static("swarm");
 
 /// `GET /_ping` (and `HEAD`): `OK`, with the negotiation headers and the swarm state.
-#[utoipa::path(get, path = "/_ping", tag = "System",
+#[utoipa::path(operation_id = "SystemPing", get, path = "/_ping", tag = "System",
     responses((status = 200, body = String, description = "OK; headers API-Version, Swarm, Ostype, Docker-Experimental")))]
 pub async fn ping(State(state): State<AppState>) -> Response {
     ping_response(&state, "OK")
@@ -55,7 +55,7 @@ fn ping_response(state: &AppState, body: &'static str) -> Response {
 }
 
 /// `GET /version`: the engine's versions, shoal as one more component, shoal's API range.
-#[utoipa::path(get, path = "/version", tag = "System",
+#[utoipa::path(operation_id = "SystemVersion", get, path = "/version", tag = "System",
     responses((status = 200, description = "the engine's /version with shoal added", body = Object)))]
 pub async fn version(State(state): State<AppState>) -> Response {
     let mut version = match state.engine.get_json("/version").await {
@@ -90,7 +90,7 @@ pub async fn version(State(state): State<AppState>) -> Response {
 }
 
 /// `GET /info`: the engine's information with shoal's `Swarm` section.
-#[utoipa::path(get, path = "/info", tag = "System",
+#[utoipa::path(operation_id = "SystemInfo", get, path = "/info", tag = "System",
     responses((status = 200, description = "the engine's /info with shoal's Swarm section", body = Object),
         (status = 500, description = "the engine cannot be reached")))]
 pub async fn info(State(state): State<AppState>) -> Result<Response, ApiError> {

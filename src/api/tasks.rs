@@ -17,7 +17,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// `GET /tasks/{id}/logs`: like the service's, for one task.
-#[utoipa::path(get, path = "/tasks/{id}/logs", tag = "Task",
+#[utoipa::path(operation_id = "TaskLogs", get, path = "/tasks/{id}/logs", tag = "Task",
     params(("id" = String, Path), ("follow" = Option<bool>, Query), ("stdout" = Option<bool>, Query),
         ("stderr" = Option<bool>, Query), ("since" = Option<String>, Query), ("timestamps" = Option<bool>, Query),
         ("tail" = Option<String>, Query), ("details" = Option<bool>, Query)),
@@ -62,7 +62,7 @@ pub fn log_stream_response() -> Response {
 }
 
 /// `GET /tasks?filters=..`
-#[utoipa::path(get, path = "/tasks", tag = "Task",
+#[utoipa::path(operation_id = "TaskList", get, path = "/tasks", tag = "Task",
     params(("filters" = Option<String>, Query,
         description = "desired-state, id, label (the service's labels), name, node, service (ID or name), _up-to-date, runtime")),
     responses((status = 200, body = Vec<crate::types::task::Task>), (status = 400), (status = 404), (status = 503)))]
@@ -74,7 +74,7 @@ pub async fn list(
 }
 
 /// `GET /tasks/{id}`
-#[utoipa::path(get, path = "/tasks/{id}", tag = "Task",
+#[utoipa::path(operation_id = "TaskInspect", get, path = "/tasks/{id}", tag = "Task",
     params(("id" = String, Path)),
     responses((status = 200, body = crate::types::task::Task), (status = 404), (status = 503)))]
 pub async fn inspect(
