@@ -34,7 +34,7 @@ const JSON_SEQ: &str = "application/json-seq";
 const JSON_LINES_SINCE: ApiVersion = ApiVersion::new(1, 52);
 
 /// `GET /events?since=..&until=..&filters=..`
-#[utoipa::path(get, path = "/events", tag = "System",
+#[utoipa::path(operation_id = "SystemEvents", get, path = "/events", tag = "System",
     params(
         ("since" = Option<String>, Query, description = "replay events from this time: Unix seconds with an optional fraction (or RFC 3339)"),
         ("until" = Option<String>, Query, description = "end the stream at this time; if it has passed, replay and end"),

@@ -40,7 +40,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// `GET /networks`: the swarm networks (filtered here), then dockerd's (filtered by dockerd).
-#[utoipa::path(get, path = "/networks", tag = "Network",
+#[utoipa::path(operation_id = "NetworkList", get, path = "/networks", tag = "Network",
     params(("filters" = Option<String>, Query,
         description = "JSON map of filters: dangling, driver, id, label, name, scope, type")),
     responses((status = 200, body = Vec<NetworkResource>,
@@ -66,7 +66,7 @@ pub async fn list(State(state): State<AppState>, request: Request) -> Result<Res
 
 /// `POST /networks/create`: a swarm network for the overlay driver (or `Scope: "swarm"`),
 /// otherwise dockerd's.
-#[utoipa::path(post, path = "/networks/create", tag = "Network", request_body = NetworkCreateRequest,
+#[utoipa::path(operation_id = "NetworkCreate", post, path = "/networks/create", tag = "Network", request_body = NetworkCreateRequest,
     responses((status = 201, body = crate::types::network_resource::NetworkCreateResponse),
         (status = 400, description = "invalid name, driver, IPAM or subnet overlap"),
         (status = 403, description = "predefined name or label"),
@@ -94,7 +94,7 @@ pub async fn create(State(state): State<AppState>, request: Request) -> Result<R
 
 /// `GET /networks/{id}?verbose=..&scope=..`: by ID, name or ID prefix among swarm and local
 /// networks.
-#[utoipa::path(get, path = "/networks/{id}", tag = "Network",
+#[utoipa::path(operation_id = "NetworkInspect", get, path = "/networks/{id}", tag = "Network",
     params(("id" = String, Path, description = "ID, name or ID prefix"),
         ("verbose" = Option<bool>, Query, description = "accepted; swarm networks have no more detail"),
         ("scope" = Option<String>, Query, description = "swarm or local")),
@@ -129,7 +129,7 @@ pub async fn inspect(
 }
 
 /// `DELETE /networks/{id}`: removes a swarm network (204), or passes the request to dockerd.
-#[utoipa::path(delete, path = "/networks/{id}", tag = "Network",
+#[utoipa::path(operation_id = "NetworkDelete", delete, path = "/networks/{id}", tag = "Network",
     params(("id" = String, Path, description = "ID, name or ID prefix")),
     responses((status = 204),
         (status = 400, description = "in use by a service or task; ambiguous reference"),
