@@ -16,7 +16,7 @@ use super::error::StoreError;
 use super::ipam;
 use super::object::{Kind, StoredObject};
 use super::records::ServiceRecord;
-use super::state::{same_name, ClusterState};
+use super::state::ClusterState;
 use crate::types::endpoint::PublishMode;
 use crate::types::network::Network;
 use crate::types::service::Service;
@@ -81,6 +81,7 @@ pub fn apply(
                 let mut network = network.clone();
                 network.set_version(index);
                 changes.push(change(Kind::Network, Action::Create, &network, at));
+                state.index_name::<Network>(None, &network.spec.name, &network.id);
                 state.networks.insert(network.id.clone(), Arc::new(network));
             }
             state.cluster = Some(Arc::new(cluster));
@@ -299,8 +300,7 @@ fn create<T: StoredObject>(
     mut object: T,
     at: UnixNanos,
 ) -> Result<Vec<Change>, StoreError> {
-    let map = T::map_mut(state);
-    if map.contains_key(object.id()) || map.values().any(|o| same_name(o.name(), object.name())) {
+    if T::map(state).contains_key(object.id()) || state.name_taken::<T>(object.name(), "") {
         return Err(StoreError::NameConflict {
             kind: T::KIND,
             name: object.name().to_string(),
@@ -308,7 +308,8 @@ fn create<T: StoredObject>(
     }
     object.set_version(index);
     let changes = vec![change(T::KIND, Action::Create, &object, at)];
-    map.insert(object.id().to_string(), Arc::new(object));
+    state.index_name::<T>(None, object.name(), object.id());
+    T::map_mut(state).insert(object.id().to_string(), Arc::new(object));
     Ok(changes)
 }
 
@@ -320,19 +321,18 @@ fn update<T: StoredObject>(
     mut object: T,
     at: UnixNanos,
 ) -> Result<Vec<Change>, StoreError> {
-    let map = T::map_mut(state);
-    let current = map.get(object.id()).ok_or_else(|| StoreError::NotFound {
-        kind: T::KIND,
-        id: object.id().to_string(),
-    })?;
+    let current = T::map(state)
+        .get(object.id())
+        .cloned()
+        .ok_or_else(|| StoreError::NotFound {
+            kind: T::KIND,
+            id: object.id().to_string(),
+        })?;
     if current.version() != expected_version {
         return Err(StoreError::OutOfSequence);
     }
-    if current.name() != object.name()
-        && map
-            .values()
-            .any(|o| o.id() != object.id() && same_name(o.name(), object.name()))
-    {
+    let renamed = current.name() != object.name();
+    if renamed && state.name_taken::<T>(object.name(), object.id()) {
         return Err(StoreError::NameConflict {
             kind: T::KIND,
             name: object.name().to_string(),
@@ -340,7 +340,10 @@ fn update<T: StoredObject>(
     }
     object.set_version(index);
     let changes = vec![change(T::KIND, Action::Update, &object, at)];
-    map.insert(object.id().to_string(), Arc::new(object));
+    if renamed {
+        state.index_name::<T>(Some(current.name()), object.name(), object.id());
+    }
+    T::map_mut(state).insert(object.id().to_string(), Arc::new(object));
     Ok(changes)
 }
 
@@ -355,6 +358,7 @@ fn remove<T: StoredObject>(
             kind: T::KIND,
             id: id.to_string(),
         })?;
+    state.unindex_name::<T>(object.name());
     Ok(vec![change(T::KIND, Action::Remove, object.as_ref(), at)])
 }
 

@@ -34,16 +34,23 @@ pub fn allocate(
     let spec = service.spec.endpoint_spec.clone().unwrap_or_default();
     check_port_conflicts(state, service)?;
 
-    let own_id = service.id.clone();
-    let mut taken: BTreeSet<(u32, PortProtocol)> = state
-        .services
-        .values()
-        .filter(|s| s.service.id != own_id)
-        .map(|s| &s.service)
-        .flat_map(|s| s.endpoint.ports.iter())
-        .filter(|p| p.published_port != 0)
-        .map(|p| (p.published_port, protocol(p)))
-        .collect();
+    // Ports other services hold; only needed to pick dynamic ones, which is rare.
+    let needs_dynamic = spec
+        .ports
+        .iter()
+        .any(|p| p.published_port == 0 && mode(p) == PublishMode::Ingress);
+    let mut taken: BTreeSet<(u32, PortProtocol)> = if needs_dynamic {
+        state
+            .services
+            .values()
+            .filter(|s| s.service.id != service.id)
+            .flat_map(|s| s.service.endpoint.ports.iter())
+            .filter(|p| p.published_port != 0)
+            .map(|p| (p.published_port, protocol(p)))
+            .collect()
+    } else {
+        BTreeSet::new()
+    };
     let mut ports = Vec::with_capacity(spec.ports.len());
     for port in &spec.ports {
         let mut resolved = port.clone();

@@ -74,7 +74,8 @@ impl std::fmt::Debug for Store {
 impl Store {
     /// Loads the state from `db`; returns the store and the raft layer's metadata bytes.
     pub fn open(db: Arc<Database>) -> Result<(Self, Option<Vec<u8>>), tables::TableError> {
-        let (state, meta) = tables::load(&db)?;
+        let (mut state, meta) = tables::load(&db)?;
+        state.rebuild_names();
         let inner = Inner {
             state,
             meta: meta.clone().unwrap_or_default(),
@@ -186,12 +187,13 @@ impl Store {
 
     /// Replaces the whole state with a snapshot's (durably).
     pub fn install(&self, bytes: &[u8], meta: &[u8]) -> Result<(), tables::TableError> {
-        let installed: ClusterState =
+        let mut installed: ClusterState =
             codec::decode(bytes).map_err(|source| tables::TableError::Codec {
                 kind: "snapshot".into(),
                 id: String::new(),
                 source,
             })?;
+        installed.rebuild_names();
         tables::replace_all(&self.db, &installed, meta)?;
         *self.inner.write().unwrap_or_else(|e| e.into_inner()) = Inner {
             state: installed,

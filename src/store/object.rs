@@ -52,6 +52,9 @@ impl fmt::Display for Kind {
 /// A replicated object kept in one of [`ClusterState`]'s maps.
 pub trait StoredObject: Clone + Serialize + DeserializeOwned + Send + Sync + 'static {
     const KIND: Kind;
+    /// Whether names are unique among objects of this kind (and kept in the name index):
+    /// services, secrets, configs and networks; not nodes (hostnames) or tasks.
+    const UNIQUE_NAMES: bool = true;
     fn id(&self) -> &str;
     /// The user-facing name (`Spec.Name`); empty for objects without one (tasks).
     fn name(&self) -> &str;
@@ -62,9 +65,10 @@ pub trait StoredObject: Clone + Serialize + DeserializeOwned + Send + Sync + 'st
 }
 
 macro_rules! stored_object {
-    ($type:ty, $kind:expr, $field:ident, |$o:ident| $name:expr) => {
+    ($type:ty, $kind:expr, $field:ident, unique = $unique:expr, |$o:ident| $name:expr) => {
         impl StoredObject for $type {
             const KIND: Kind = $kind;
+            const UNIQUE_NAMES: bool = $unique;
             fn id(&self) -> &str {
                 &self.id
             }
@@ -88,7 +92,7 @@ macro_rules! stored_object {
     };
 }
 
-stored_object!(Node, Kind::Node, nodes, |o| o.name());
+stored_object!(Node, Kind::Node, nodes, unique = false, |o| o.name());
 impl StoredObject for ServiceRecord {
     const KIND: Kind = Kind::Service;
     fn id(&self) -> &str {
@@ -110,7 +114,7 @@ impl StoredObject for ServiceRecord {
         &mut state.services
     }
 }
-stored_object!(Task, Kind::Task, tasks, |_o| "");
-stored_object!(Secret, Kind::Secret, secrets, |o| &o.spec.name);
-stored_object!(Config, Kind::Config, configs, |o| &o.spec.name);
-stored_object!(Network, Kind::Network, networks, |o| &o.spec.name);
+stored_object!(Task, Kind::Task, tasks, unique = false, |_o| "");
+stored_object!(Secret, Kind::Secret, secrets, unique = true, |o| &o.spec.name);
+stored_object!(Config, Kind::Config, configs, unique = true, |o| &o.spec.name);
+stored_object!(Network, Kind::Network, networks, unique = true, |o| &o.spec.name);

@@ -45,6 +45,15 @@ pub struct ClusterState {
     pub secrets: BTreeMap<String, Arc<Secret>>,
     pub configs: BTreeMap<String, Arc<Config>>,
     pub networks: BTreeMap<String, Arc<Network>>,
+    /// (kind, lower-cased name) -> ID for the kinds whose names are unique; derived from the
+    /// maps above, so not serialized ([`ClusterState::rebuild_names`] after loading).
+    #[serde(skip)]
+    names: std::collections::HashMap<(Kind, String), String>,
+}
+
+/// The name index key: swarmkit compares names lower-cased.
+fn name_key(kind: Kind, name: &str) -> (Kind, String) {
+    (kind, name.to_lowercase())
 }
 
 /// Why a user's reference (ID, name or ID prefix) did not resolve to one object.
@@ -72,6 +81,64 @@ pub fn same_name(a: &str, b: &str) -> bool {
 }
 
 impl ClusterState {
+    /// Rebuilds the name index from the maps (after loading or installing a snapshot).
+    pub fn rebuild_names(&mut self) {
+        let mut names = std::collections::HashMap::new();
+        fn add<T: StoredObject>(
+            names: &mut std::collections::HashMap<(Kind, String), String>,
+            map: &BTreeMap<String, Arc<T>>,
+        ) {
+            for object in map.values() {
+                names.insert(name_key(T::KIND, object.name()), object.id().to_string());
+            }
+        }
+        add(&mut names, &self.services);
+        add(&mut names, &self.secrets);
+        add(&mut names, &self.configs);
+        add(&mut names, &self.networks);
+        self.names = names;
+    }
+
+    /// The ID of the object of kind `T` named `name`, for kinds with unique names.
+    pub fn id_by_name<T: StoredObject>(&self, name: &str) -> Option<&str> {
+        if !T::UNIQUE_NAMES {
+            return None;
+        }
+        self.names
+            .get(&name_key(T::KIND, name))
+            .map(String::as_str)
+    }
+
+    /// Whether `name` is taken by an object of kind `T` other than `except_id`.
+    pub fn name_taken<T: StoredObject>(&self, name: &str, except_id: &str) -> bool {
+        if T::UNIQUE_NAMES {
+            return self
+                .id_by_name::<T>(name)
+                .is_some_and(|id| id != except_id);
+        }
+        T::map(self)
+            .values()
+            .any(|o| o.id() != except_id && same_name(o.name(), name))
+    }
+
+    /// Records that `id` now carries `name` (and no longer `old_name`).
+    pub fn index_name<T: StoredObject>(&mut self, old_name: Option<&str>, name: &str, id: &str) {
+        if !T::UNIQUE_NAMES {
+            return;
+        }
+        if let Some(old) = old_name {
+            self.names.remove(&name_key(T::KIND, old));
+        }
+        self.names.insert(name_key(T::KIND, name), id.to_string());
+    }
+
+    /// Forgets the name of a removed object.
+    pub fn unindex_name<T: StoredObject>(&mut self, name: &str) {
+        if T::UNIQUE_NAMES {
+            self.names.remove(&name_key(T::KIND, name));
+        }
+    }
+
     /// Resolves `input` the engine's way: exact ID, then name (see [`same_name`]), then unique
     /// ID prefix.
     pub fn resolve<T: StoredObject>(&self, input: &str) -> Result<Arc<T>, LookupError> {
@@ -86,7 +153,14 @@ impl ClusterState {
         if input.is_empty() {
             return Err(not_found());
         }
-        let mut by_name = map.values().filter(|o| same_name(o.name(), input));
+        if T::UNIQUE_NAMES {
+            if let Some(object) = self.id_by_name::<T>(input).and_then(|id| map.get(id)) {
+                return Ok(object.clone());
+            }
+        }
+        let mut by_name = map
+            .values()
+            .filter(|o| !T::UNIQUE_NAMES && same_name(o.name(), input));
         if let Some(first) = by_name.next() {
             // Names are unique for services, secrets, configs and networks; nodes may share
             // a hostname, and then the engine reports the ambiguity.
@@ -122,6 +196,12 @@ impl ClusterState {
 
     /// The object of this kind named `name` (compared as [`same_name`] does).
     pub fn by_name<T: StoredObject>(&self, name: &str) -> Option<Arc<T>> {
+        if T::UNIQUE_NAMES {
+            return self
+                .id_by_name::<T>(name)
+                .and_then(|id| T::map(self).get(id))
+                .cloned();
+        }
         T::map(self)
             .values()
             .find(|o| same_name(o.name(), name))
@@ -170,6 +250,7 @@ mod tests {
         for (id, name) in [("abc1", "s1"), ("abd2", "S2"), ("xyz3", "abd")] {
             state.secrets.insert(id.into(), secret(id, name));
         }
+        state.rebuild_names();
         assert_eq!(state.resolve::<Secret>("abc1").unwrap().id, "abc1");
         assert_eq!(state.resolve::<Secret>("S1").unwrap().id, "abc1");
         assert_eq!(state.resolve::<Secret>("s2").unwrap().id, "abd2");
