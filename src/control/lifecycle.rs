@@ -99,6 +99,7 @@ impl Control {
         );
         let raft = crate::raft::start(
             db,
+            &self.wal_path(),
             store.clone(),
             local.raft_id,
             local.manager_addr(),
@@ -122,12 +123,18 @@ impl Control {
 
     /// Deletes this node's swarm state from disk.
     pub(super) fn erase_state(&self) -> ControlResult<()> {
+        let failed = |e: std::io::Error| {
+            ControlError::Internal(format!("cannot remove the swarm state: {e}"))
+        };
+        match std::fs::remove_dir_all(self.wal_path()) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(failed(e)),
+        }
         match std::fs::remove_file(self.database_path()) {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(ControlError::Internal(format!(
-                "cannot remove the swarm state: {e}"
-            ))),
+            Err(e) => Err(failed(e)),
         }
     }
 

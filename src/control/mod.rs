@@ -37,6 +37,8 @@ pub use proposer::Proposer;
 
 /// The name of the cluster database under `--data-root`.
 pub const DATABASE_FILE: &str = "swarm.redb";
+/// The directory of the Raft log under `--data-root`.
+pub const LOG_DIR: &str = "swarm-log";
 
 /// This node's part in a swarm.
 #[derive(Clone)]
@@ -144,5 +146,10 @@ impl Control {
 
     fn database_path(&self) -> PathBuf {
         self.data_root.join(DATABASE_FILE)
+    }
+
+    /// Where the Raft log's segments live.
+    fn wal_path(&self) -> PathBuf {
+        self.data_root.join(LOG_DIR)
     }
 }

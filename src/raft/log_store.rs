@@ -1,85 +1,149 @@
-//! The Raft log and vote, in redb.
+//! The Raft log store: entries in the write-ahead log (`wal.rs`), the vote and the purge point
+//! in redb.
 //!
-//! Appends are durable before their callback fires (one fsync per append: the proposer
-//! batches many commands into one entry, so one fsync commits many writes).
+//! An append is durable before its callback fires: one write and one `fdatasync` per append.
+//! The proposer batches concurrent commands into one entry, so one fsync commits many writes.
 
+use std::collections::VecDeque;
 use std::fmt::Debug;
 use std::ops::{Bound, RangeBounds};
-use std::sync::Arc;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 use openraft::storage::{LogFlushed, LogState, RaftLogStorage};
 use openraft::{
     AnyError, Entry, ErrorSubject, ErrorVerb, LogId, OptionalSend, RaftLogId, RaftLogReader,
     StorageError, StorageIOError, Vote,
 };
-use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableDefinition};
+use redb::{Database, ReadableDatabase, TableDefinition};
 
+use super::wal::Wal;
 use super::{NodeId, TypeConfig};
 use crate::store::codec;
 
-/// Log entries by index.
-const LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("raft_log");
 /// `vote`, `last_purged`.
 const RAFT_META: TableDefinition<&str, &[u8]> = TableDefinition::new("raft_meta");
 
 const VOTE: &str = "vote";
 const LAST_PURGED: &str = "last_purged";
 
-/// The Raft log storage. Cheap to clone: it shares the database.
+struct OpenLog {
+    wal: Wal,
+    last_purged: Option<LogId<NodeId>>,
+    /// The last entry's id (entries carry their term; this saves decoding one).
+    last: Option<LogId<NodeId>>,
+    /// The most recently appended entries, decoded: the state machine applies each entry
+    /// right after it is appended, and reading it back from here saves a read and a decode.
+    recent: VecDeque<Entry<TypeConfig>>,
+}
+
+/// How many appended entries stay decoded in memory.
+const RECENT: usize = 64;
+
+impl OpenLog {
+    fn entry(&self, index: u64) -> Result<Entry<TypeConfig>, StorageError<NodeId>> {
+        if let Some(first) = self.recent.front().map(|e| e.get_log_id().index) {
+            if index >= first {
+                if let Some(entry) = self.recent.get((index - first) as usize) {
+                    return Ok(entry.clone());
+                }
+            }
+        }
+        decode_entry(&self.wal, index)
+    }
+
+    /// Drops cached entries from `index` on (truncate) or up to it (purge).
+    fn forget_recent(&mut self, keep: impl Fn(u64) -> bool) {
+        self.recent.retain(|e| keep(e.get_log_id().index));
+    }
+}
+
+/// The Raft log storage. Cheap to clone: clones share the log.
 #[derive(Clone)]
 pub struct LogStore {
     db: Arc<Database>,
+    log: Arc<Mutex<OpenLog>>,
 }
 
 impl LogStore {
-    pub fn new(db: Arc<Database>) -> Result<Self, StorageError<NodeId>> {
+    /// Opens the log in `wal_dir`, with the vote and purge point in `db`.
+    pub fn open(db: Arc<Database>, wal_dir: &Path) -> Result<Self, StorageError<NodeId>> {
         let txn = db.begin_write().map_err(|e| write_logs(&e))?;
-        txn.open_table(LOG).map_err(|e| write_logs(&e))?;
         txn.open_table(RAFT_META).map_err(|e| write_logs(&e))?;
         txn.commit().map_err(|e| write_logs(&e))?;
-        Ok(Self { db })
-    }
-
-    fn read_meta<T: serde::de::DeserializeOwned>(
-        &self,
-        key: &str,
-    ) -> Result<Option<T>, StorageError<NodeId>> {
-        let txn = self.db.begin_read().map_err(|e| read_logs(&e))?;
-        let table = txn.open_table(RAFT_META).map_err(|e| read_logs(&e))?;
-        let Some(value) = table.get(key).map_err(|e| read_logs(&e))? else {
-            return Ok(None);
-        };
-        codec::decode(value.value())
-            .map(Some)
-            .map_err(|e| read_logs(&e))
-    }
-
-    fn write_meta<T: serde::Serialize>(
-        &self,
-        key: &str,
-        value: &T,
-        durability: Durability,
-    ) -> Result<(), StorageError<NodeId>> {
-        let bytes = codec::encode(value).map_err(|e| write_logs(&e))?;
-        let mut txn = self.db.begin_write().map_err(|e| write_logs(&e))?;
-        txn.set_durability(durability).map_err(|e| write_logs(&e))?;
-        {
-            let mut table = txn.open_table(RAFT_META).map_err(|e| write_logs(&e))?;
-            table
-                .insert(key, bytes.as_slice())
-                .map_err(|e| write_logs(&e))?;
+        let mut wal = Wal::open(wal_dir).map_err(|e| read_logs(&e))?;
+        let last_purged: Option<LogId<NodeId>> = read_meta(&db, LAST_PURGED)?;
+        if let Some(purged) = last_purged {
+            // Entries a snapshot covers may still sit in the segment that was active.
+            wal.purge(purged.index).map_err(|e| write_logs(&e))?;
         }
-        txn.commit().map_err(|e| write_logs(&e))
+        let last = match wal.last_index() {
+            Some(index) => Some(*decode_entry(&wal, index)?.get_log_id()),
+            None => None,
+        };
+        Ok(Self {
+            db,
+            log: Arc::new(Mutex::new(OpenLog {
+                wal,
+                last_purged,
+                last,
+                recent: VecDeque::with_capacity(RECENT),
+            })),
+        })
     }
 
-    fn last_entry_log_id(&self) -> Result<Option<LogId<NodeId>>, StorageError<NodeId>> {
-        let txn = self.db.begin_read().map_err(|e| read_logs(&e))?;
-        let table = txn.open_table(LOG).map_err(|e| read_logs(&e))?;
-        let Some((_, value)) = table.last().map_err(|e| read_logs(&e))? else {
-            return Ok(None);
-        };
-        let entry: Entry<TypeConfig> = codec::decode(value.value()).map_err(|e| read_logs(&e))?;
-        Ok(Some(*entry.get_log_id()))
+    fn lock(&self) -> std::sync::MutexGuard<'_, OpenLog> {
+        self.log.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+fn decode_entry(wal: &Wal, index: u64) -> Result<Entry<TypeConfig>, StorageError<NodeId>> {
+    let bytes = wal
+        .read(index)
+        .map_err(|e| read_logs(&e))?
+        .ok_or_else(|| read_logs(&std::io::Error::other(format!("log entry {index} missing"))))?;
+    codec::decode(&bytes).map_err(|e| read_logs(&e))
+}
+
+fn read_meta<T: serde::de::DeserializeOwned>(
+    db: &Database,
+    key: &str,
+) -> Result<Option<T>, StorageError<NodeId>> {
+    let txn = db.begin_read().map_err(|e| read_logs(&e))?;
+    let table = txn.open_table(RAFT_META).map_err(|e| read_logs(&e))?;
+    let Some(value) = table.get(key).map_err(|e| read_logs(&e))? else {
+        return Ok(None);
+    };
+    codec::decode(value.value())
+        .map(Some)
+        .map_err(|e| read_logs(&e))
+}
+
+fn write_meta<T: serde::Serialize>(
+    db: &Database,
+    key: &str,
+    value: &T,
+) -> Result<(), StorageError<NodeId>> {
+    let bytes = codec::encode(value).map_err(|e| write_logs(&e))?;
+    let txn = db.begin_write().map_err(|e| write_logs(&e))?;
+    {
+        let mut table = txn.open_table(RAFT_META).map_err(|e| write_logs(&e))?;
+        table
+            .insert(key, bytes.as_slice())
+            .map_err(|e| write_logs(&e))?;
+    }
+    txn.commit().map_err(|e| write_logs(&e))
+}
+
+/// Runs blocking disk work: in place on a multi-threaded runtime (the work is short, one
+/// write and one fsync, and handing it to another thread costs as much again), on the
+/// blocking pool otherwise.
+pub(crate) async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, tokio::task::JoinError> {
+    match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => Ok(tokio::task::block_in_place(work)),
+        _ => tokio::task::spawn_blocking(work).await,
     }
 }
 
@@ -88,17 +152,29 @@ impl RaftLogReader<TypeConfig> for LogStore {
         &mut self,
         range: RB,
     ) -> Result<Vec<Entry<TypeConfig>>, StorageError<NodeId>> {
-        let txn = self.db.begin_read().map_err(|e| read_logs(&e))?;
-        let table = txn.open_table(LOG).map_err(|e| read_logs(&e))?;
-        let start = range.start_bound().cloned();
-        let end = range.end_bound().cloned();
-        let mut entries = Vec::new();
-        for item in table
-            .range::<u64>((start, end))
-            .map_err(|e| read_logs(&e))?
-        {
-            let (_, value) = item.map_err(|e| read_logs(&e))?;
-            entries.push(codec::decode(value.value()).map_err(|e| read_logs(&e))?);
+        let log = self.lock();
+        let Some(last) = log.wal.last_index() else {
+            return Ok(Vec::new());
+        };
+        let first = log.wal.first_index();
+        let start = match range.start_bound() {
+            Bound::Included(s) => *s,
+            Bound::Excluded(s) => s.saturating_add(1),
+            Bound::Unbounded => first,
+        }
+        .max(first);
+        let end = match range.end_bound() {
+            Bound::Included(e) => *e,
+            Bound::Excluded(e) => match e.checked_sub(1) {
+                Some(e) => e,
+                None => return Ok(Vec::new()),
+            },
+            Bound::Unbounded => last,
+        }
+        .min(last);
+        let mut entries = Vec::with_capacity(end.saturating_sub(start) as usize + 1);
+        for index in start..=end {
+            entries.push(log.entry(index)?);
         }
         Ok(entries)
     }
@@ -108,11 +184,10 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     type LogReader = Self;
 
     async fn get_log_state(&mut self) -> Result<LogState<TypeConfig>, StorageError<NodeId>> {
-        let last_purged_log_id: Option<LogId<NodeId>> = self.read_meta(LAST_PURGED)?;
-        let last_log_id = self.last_entry_log_id()?.or(last_purged_log_id);
+        let log = self.lock();
         Ok(LogState {
-            last_purged_log_id,
-            last_log_id,
+            last_purged_log_id: log.last_purged,
+            last_log_id: log.last.or(log.last_purged),
         })
     }
 
@@ -121,20 +196,19 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     }
 
     async fn save_vote(&mut self, vote: &Vote<NodeId>) -> Result<(), StorageError<NodeId>> {
-        let store = self.clone();
+        let db = self.db.clone();
         let vote = *vote;
-        blocking(move || store.write_meta(VOTE, &vote, Durability::Immediate))
+        blocking(move || write_meta(&db, VOTE, &vote))
             .await
             .map_err(|e| StorageIOError::write_vote(AnyError::new(&e)))?
             .map_err(|e| StorageIOError::write_vote(AnyError::new(&e)).into())
     }
 
     async fn read_vote(&mut self) -> Result<Option<Vote<NodeId>>, StorageError<NodeId>> {
-        self.read_meta(VOTE)
+        read_meta(&self.db, VOTE)
     }
 
-    // `save_committed`/`read_committed` keep openraft's defaults (nothing saved): writing the
-    // committed index on every commit would add a page to every durable commit, and after a
+    // `save_committed`/`read_committed` keep openraft's defaults (nothing saved): after a
     // restart the single manager re-elects itself and commits its log within milliseconds.
 
     async fn append<I>(
@@ -147,22 +221,26 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         I::IntoIter: OptionalSend,
     {
         let mut encoded = Vec::new();
+        let mut appended = Vec::new();
         for entry in entries {
             let bytes = codec::encode(&entry).map_err(|e| write_logs(&e))?;
             encoded.push((entry.get_log_id().index, bytes));
+            appended.push(entry);
         }
-        let db = self.db.clone();
+        let log = self.log.clone();
         let result = blocking(move || -> Result<(), StorageError<NodeId>> {
-            let txn = db.begin_write().map_err(|e| write_logs(&e))?;
-            {
-                let mut table = txn.open_table(LOG).map_err(|e| write_logs(&e))?;
-                for (index, bytes) in &encoded {
-                    table
-                        .insert(*index, bytes.as_slice())
-                        .map_err(|e| write_logs(&e))?;
-                }
+            let mut log = log.lock().unwrap_or_else(|e| e.into_inner());
+            log.wal.append(&encoded).map_err(|e| write_logs(&e))?;
+            if let Some(last) = appended.last() {
+                log.last = Some(*last.get_log_id());
             }
-            txn.commit().map_err(|e| write_logs(&e))
+            for entry in appended {
+                if log.recent.len() == RECENT {
+                    log.recent.pop_front();
+                }
+                log.recent.push_back(entry);
+            }
+            Ok(())
         })
         .await
         .map_err(|e| write_logs(&e))
@@ -180,16 +258,16 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     }
 
     async fn truncate(&mut self, log_id: LogId<NodeId>) -> Result<(), StorageError<NodeId>> {
-        let db = self.db.clone();
+        let log = self.log.clone();
         blocking(move || -> Result<(), StorageError<NodeId>> {
-            let txn = db.begin_write().map_err(|e| write_logs(&e))?;
-            {
-                let mut table = txn.open_table(LOG).map_err(|e| write_logs(&e))?;
-                table
-                    .retain_in::<u64, _>(log_id.index.., |_, _| false)
-                    .map_err(|e| write_logs(&e))?;
-            }
-            txn.commit().map_err(|e| write_logs(&e))
+            let mut log = log.lock().unwrap_or_else(|e| e.into_inner());
+            log.wal.truncate(log_id.index).map_err(|e| write_logs(&e))?;
+            log.forget_recent(|index| index < log_id.index);
+            log.last = match log.wal.last_index() {
+                Some(index) => Some(*decode_entry(&log.wal, index)?.get_log_id()),
+                None => None,
+            };
+            Ok(())
         })
         .await
         .map_err(|e| write_logs(&e))?
@@ -197,33 +275,22 @@ impl RaftLogStorage<TypeConfig> for LogStore {
 
     async fn purge(&mut self, log_id: LogId<NodeId>) -> Result<(), StorageError<NodeId>> {
         let db = self.db.clone();
-        let purged = codec::encode(&Some(log_id)).map_err(|e| write_logs(&e))?;
+        let log = self.log.clone();
         blocking(move || -> Result<(), StorageError<NodeId>> {
-            let txn = db.begin_write().map_err(|e| write_logs(&e))?;
-            {
-                let mut meta = txn.open_table(RAFT_META).map_err(|e| write_logs(&e))?;
-                meta.insert(LAST_PURGED, purged.as_slice())
-                    .map_err(|e| write_logs(&e))?;
-                let mut table = txn.open_table(LOG).map_err(|e| write_logs(&e))?;
-                table
-                    .retain_in::<u64, _>(
-                        (Bound::Unbounded, Bound::Included(log_id.index)),
-                        |_, _| false,
-                    )
-                    .map_err(|e| write_logs(&e))?;
+            // The purge point first: if we crash after it, reopening purges again.
+            write_meta(&db, LAST_PURGED, &Some(log_id))?;
+            let mut log = log.lock().unwrap_or_else(|e| e.into_inner());
+            log.last_purged = Some(log_id);
+            log.wal.purge(log_id.index).map_err(|e| write_logs(&e))?;
+            log.forget_recent(|index| index > log_id.index);
+            if log.wal.is_empty() {
+                log.last = None;
             }
-            txn.commit().map_err(|e| write_logs(&e))
+            Ok(())
         })
         .await
         .map_err(|e| write_logs(&e))?
     }
-}
-
-/// Runs blocking redb work off the async workers.
-pub(crate) async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, tokio::task::JoinError> {
-    tokio::task::spawn_blocking(work).await
 }
 
 fn write_logs(e: &dyn std::error::Error) -> StorageError<NodeId> {

@@ -20,6 +20,7 @@ use crate::store::{Batch, BatchResult, Store};
 pub mod log_store;
 pub mod network;
 pub mod state_machine;
+pub mod wal;
 
 pub use log_store::LogStore;
 pub use state_machine::StateMachine;
@@ -59,6 +60,7 @@ pub enum StartError {
 /// new single-voter cluster (`swarm init`).
 pub async fn start(
     db: Arc<Database>,
+    wal_dir: &std::path::Path,
     store: Arc<Store>,
     raft_id: NodeId,
     addr: String,
@@ -79,7 +81,8 @@ pub async fn start(
             .validate()
             .map_err(|e| StartError::Config(e.to_string()))?,
     );
-    let log_store = LogStore::new(db.clone()).map_err(|e| StartError::Storage(e.to_string()))?;
+    let log_store =
+        LogStore::open(db.clone(), wal_dir).map_err(|e| StartError::Storage(e.to_string()))?;
     let state_machine = StateMachine::new(db, store, applied_meta)
         .map_err(|e| StartError::Storage(e.to_string()))?;
     let raft = Raft::new(raft_id, config, network::Network, log_store, state_machine)
@@ -113,7 +116,7 @@ mod tests {
         ) -> Result<(tempfile::TempDir, LogStore, StateMachine), StorageError<NodeId>> {
             let dir = tempfile::tempdir().expect("temp dir");
             let db = Arc::new(redb::Database::create(dir.path().join("t.redb")).expect("db"));
-            let log_store = LogStore::new(db.clone())?;
+            let log_store = LogStore::open(db.clone(), &dir.path().join("log"))?;
             let (store, meta) = Store::open(db.clone()).expect("store");
             let state_machine = StateMachine::new(db, Arc::new(store), meta)?;
             Ok((dir, log_store, state_machine))

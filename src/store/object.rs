@@ -115,6 +115,12 @@ impl StoredObject for ServiceRecord {
     }
 }
 stored_object!(Task, Kind::Task, tasks, unique = false, |_o| "");
-stored_object!(Secret, Kind::Secret, secrets, unique = true, |o| &o.spec.name);
-stored_object!(Config, Kind::Config, configs, unique = true, |o| &o.spec.name);
-stored_object!(Network, Kind::Network, networks, unique = true, |o| &o.spec.name);
+stored_object!(Secret, Kind::Secret, secrets, unique = true, |o| &o
+    .spec
+    .name);
+stored_object!(Config, Kind::Config, configs, unique = true, |o| &o
+    .spec
+    .name);
+stored_object!(Network, Kind::Network, networks, unique = true, |o| &o
+    .spec
+    .name);

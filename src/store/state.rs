@@ -104,17 +104,13 @@ impl ClusterState {
         if !T::UNIQUE_NAMES {
             return None;
         }
-        self.names
-            .get(&name_key(T::KIND, name))
-            .map(String::as_str)
+        self.names.get(&name_key(T::KIND, name)).map(String::as_str)
     }
 
     /// Whether `name` is taken by an object of kind `T` other than `except_id`.
     pub fn name_taken<T: StoredObject>(&self, name: &str, except_id: &str) -> bool {
         if T::UNIQUE_NAMES {
-            return self
-                .id_by_name::<T>(name)
-                .is_some_and(|id| id != except_id);
+            return self.id_by_name::<T>(name).is_some_and(|id| id != except_id);
         }
         T::map(self)
             .values()

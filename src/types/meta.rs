@@ -227,11 +227,56 @@ impl From<OffsetDateTime> for Timestamp {
     }
 }
 
+impl Timestamp {
+    /// Writes `YYYY-MM-DDTHH:MM:SS[.fraction]Z` for years 0..=9999 into `buf`; returns the
+    /// length. (Lists serialize thousands of these: no formatter machinery, no allocation.)
+    fn write_rfc3339(&self, buf: &mut [u8; 32]) -> usize {
+        fn two(buf: &mut [u8], at: usize, value: u32) {
+            buf[at] = b'0' + (value / 10 % 10) as u8;
+            buf[at + 1] = b'0' + (value % 10) as u8;
+        }
+        let t = self.0;
+        let year = t.year().clamp(0, 9999) as u32;
+        two(buf, 0, year / 100);
+        two(buf, 2, year % 100);
+        buf[4] = b'-';
+        two(buf, 5, u32::from(u8::from(t.month())));
+        buf[7] = b'-';
+        two(buf, 8, u32::from(t.day()));
+        buf[10] = b'T';
+        two(buf, 11, u32::from(t.hour()));
+        buf[13] = b':';
+        two(buf, 14, u32::from(t.minute()));
+        buf[16] = b':';
+        two(buf, 17, u32::from(t.second()));
+        let mut len = 19;
+        let mut nanos = t.nanosecond();
+        if nanos != 0 {
+            buf[len] = b'.';
+            let mut digits = [0u8; 9];
+            for digit in digits.iter_mut().rev() {
+                *digit = b'0' + (nanos % 10) as u8;
+                nanos /= 10;
+            }
+            let significant = 9 - digits.iter().rev().take_while(|d| **d == b'0').count();
+            buf[len + 1..len + 1 + significant].copy_from_slice(&digits[..significant]);
+            len += 1 + significant;
+        }
+        buf[len] = b'Z';
+        len + 1
+    }
+}
+
 impl fmt::Display for Timestamp {
     /// RFC 3339 in UTC with `Z`, the fraction trimmed of trailing zeros (Go's RFC3339Nano).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let year = self.0.year();
+        if (0..=9999).contains(&year) {
+            let mut buf = [0u8; 32];
+            let len = self.write_rfc3339(&mut buf);
+            return f.write_str(std::str::from_utf8(&buf[..len]).unwrap_or_default());
+        }
         let t = self.0;
-        let year = t.year();
         if year < 0 {
             write!(f, "-{:04}", -year)?;
         } else {
@@ -276,7 +321,9 @@ impl Serialize for Timestamp {
                 "Time.MarshalJSON: year outside of range [0,9999]",
             ));
         }
-        serializer.collect_str(self)
+        let mut buf = [0u8; 32];
+        let len = self.write_rfc3339(&mut buf);
+        serializer.serialize_str(std::str::from_utf8(&buf[..len]).unwrap_or_default())
     }
 }
 

@@ -1,0 +1,564 @@
+//! The Raft log on disk: an append-only write-ahead log of preallocated segment files.
+//!
+//! Why not a redb table: every write is one Raft entry made durable before it is answered, so
+//! a write costs one durable commit of the log. Measured on the target machines, a redb
+//! durable commit of one entry (B-tree pages, allocator state, header, then fdatasync) takes
+//! ~340 µs; writing the entry into a segment whose blocks already exist and `fdatasync`ing it
+//! takes ~115 µs, because the file's size and extents do not change. Votes and the purge
+//! point, written rarely, stay in redb with the state machine.
+//!
+//! Format: a directory of segments named `<first index, 20 digits>.wal`, each [`SEGMENT_SIZE`]
+//! bytes, zero-filled before use. A record is `len: u32, crc: u32, index: u64, payload`
+//! (little-endian; the CRC covers the index and the payload). A zero length ends a segment's
+//! data. On open, records are read until the first one that is short, fails its CRC or does not
+//! follow the previous index: that is where a crash cut the last write, and it is wiped.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::fs::{self, File, OpenOptions};
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
+/// Size of one segment file.
+pub const SEGMENT_SIZE: u64 = 16 << 20;
+const HEADER: usize = 16;
+const SUFFIX: &str = "wal";
+const SPARE: &str = "spare.tmp";
+
+/// Where one entry lives.
+#[derive(Debug, Clone, Copy)]
+struct Location {
+    segment: u64,
+    offset: u64,
+    len: u32,
+}
+
+struct Segment {
+    file: File,
+    /// Where the next record goes.
+    end: u64,
+    /// Index of the last record physically in the file, if any. A record that does not
+    /// follow it starts a new segment, so the records of a segment are always contiguous.
+    last: Option<u64>,
+}
+
+/// The log: contiguous entries `first..first + locations.len()`.
+pub struct Wal {
+    dir: PathBuf,
+    segments: BTreeMap<u64, Segment>,
+    first: u64,
+    locations: VecDeque<Location>,
+    /// A zero-filled segment made ahead of time, so a roll-over does not wait for it.
+    spare: Option<std::thread::JoinHandle<io::Result<File>>>,
+}
+
+fn invalid(message: impl Into<String>) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, message.into())
+}
+
+fn segment_path(dir: &Path, first: u64) -> PathBuf {
+    dir.join(format!("{first:020}.{SUFFIX}"))
+}
+
+fn checksum(index: u64, payload: &[u8]) -> u32 {
+    let mut hasher = crc32fast::Hasher::new();
+    hasher.update(&index.to_le_bytes());
+    hasher.update(payload);
+    hasher.finalize()
+}
+
+/// Creates a zero-filled segment file at `path` (through a temporary name, then synced).
+fn create_zeroed(path: &Path) -> io::Result<File> {
+    let tmp = path.with_extension("creating");
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(true)
+        .read(true)
+        .write(true)
+        .open(&tmp)?;
+    // Written, not `set_len`: a hole or an unwritten extent would make every fdatasync
+    // update metadata.
+    let zeros = vec![0u8; 1 << 20];
+    let mut offset = 0;
+    while offset < SEGMENT_SIZE {
+        file.write_all_at(&zeros, offset)?;
+        offset += zeros.len() as u64;
+    }
+    file.sync_all()?;
+    fs::rename(&tmp, path)?;
+    Ok(file)
+}
+
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+impl Wal {
+    /// Opens the log in `dir` (created if missing), recovering from a torn last write.
+    pub fn open(dir: &Path) -> io::Result<Wal> {
+        fs::create_dir_all(dir)?;
+        let _ = fs::remove_file(dir.join(SPARE));
+        let mut firsts = Vec::new();
+        for entry in fs::read_dir(dir)? {
+            let path = entry?.path();
+            if path.extension().and_then(|e| e.to_str()) != Some(SUFFIX) {
+                if path.extension().and_then(|e| e.to_str()) == Some("creating") {
+                    let _ = fs::remove_file(&path);
+                }
+                continue;
+            }
+            let first = path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .and_then(|s| s.parse::<u64>().ok())
+                .ok_or_else(|| invalid(format!("unexpected file {}", path.display())))?;
+            firsts.push(first);
+        }
+        firsts.sort_unstable();
+
+        let mut wal = Wal {
+            dir: dir.to_path_buf(),
+            segments: BTreeMap::new(),
+            first: firsts.first().copied().unwrap_or(0),
+            locations: VecDeque::new(),
+            spare: None,
+        };
+        let mut next_index: Option<u64> = None;
+        for (position, first) in firsts.iter().copied().enumerate() {
+            let file = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(segment_path(dir, first))?;
+            let is_last = position + 1 == firsts.len();
+            // Segments start fresh after a purge emptied the log: no continuity across them.
+            if next_index.is_some_and(|n| n != first) {
+                wal.locations.clear();
+                next_index = None;
+            }
+            let end = wal.scan(&file, first, &mut next_index)?;
+            if !is_last && end == 0 {
+                // An empty segment that is not the last one: a roll-over that wrote nothing.
+                drop(file);
+                fs::remove_file(segment_path(dir, first))?;
+                continue;
+            }
+            let last = (end > 0).then(|| next_index.map(|n| n - 1)).flatten();
+            wal.segments.insert(first, Segment { file, end, last });
+        }
+        Ok(wal)
+    }
+
+    /// Reads the records of one segment, appending their locations; returns where its data
+    /// ends, after wiping a torn record there.
+    fn scan(&mut self, file: &File, segment: u64, next_index: &mut Option<u64>) -> io::Result<u64> {
+        let size = file.metadata()?.len();
+        let mut offset = 0u64;
+        let mut header = [0u8; HEADER];
+        loop {
+            if offset + HEADER as u64 > size {
+                break;
+            }
+            file.read_exact_at(&mut header, offset)?;
+            let len = u32::from_le_bytes([header[0], header[1], header[2], header[3]]);
+            if len == 0 {
+                break;
+            }
+            let crc = u32::from_le_bytes([header[4], header[5], header[6], header[7]]);
+            let mut index_bytes = [0u8; 8];
+            index_bytes.copy_from_slice(&header[8..16]);
+            let index = u64::from_le_bytes(index_bytes);
+            let fits = offset + HEADER as u64 + u64::from(len) <= size;
+            let follows = next_index.is_none_or(|n| n == index);
+            let valid = fits && follows && {
+                let mut payload = vec![0u8; len as usize];
+                file.read_exact_at(&mut payload, offset + HEADER as u64)?;
+                checksum(index, &payload) == crc
+            };
+            if !valid {
+                // The tail of an interrupted write (or bytes left behind it): wipe it so a
+                // shorter record written here later cannot be followed by stale bytes.
+                let wipe = if fits {
+                    HEADER as u64 + u64::from(len)
+                } else {
+                    size - offset
+                };
+                let zeros = vec![0u8; wipe.min(size - offset) as usize];
+                file.write_all_at(&zeros, offset)?;
+                file.sync_data()?;
+                break;
+            }
+            if self.locations.is_empty() {
+                self.first = index;
+            }
+            self.locations.push_back(Location {
+                segment,
+                offset,
+                len,
+            });
+            *next_index = Some(index + 1);
+            offset += HEADER as u64 + u64::from(len);
+        }
+        Ok(offset)
+    }
+
+    /// Index of the first entry kept (meaningless when empty).
+    pub fn first_index(&self) -> u64 {
+        self.first
+    }
+
+    /// Index of the last entry, if any.
+    pub fn last_index(&self) -> Option<u64> {
+        (!self.locations.is_empty()).then(|| self.first + self.locations.len() as u64 - 1)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.locations.is_empty()
+    }
+
+    /// Appends entries (indexes must follow the last one) and makes them durable.
+    pub fn append(&mut self, entries: &[(u64, Vec<u8>)]) -> io::Result<()> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let mut expected = self.last_index().map(|l| l + 1);
+        for (index, _) in entries {
+            if expected.is_some_and(|e| e != *index) {
+                return Err(invalid(format!(
+                    "log entry {index} does not follow {}",
+                    expected.unwrap_or(0).saturating_sub(1)
+                )));
+            }
+            expected = Some(index + 1);
+        }
+        if self.locations.is_empty() {
+            self.first = entries[0].0;
+        }
+        let mut buffer = Vec::new();
+        let mut pending: Vec<(u64, u32)> = Vec::new();
+        let mut synced = Vec::new();
+        for (index, payload) in entries {
+            let len = u32::try_from(payload.len())
+                .ok()
+                .filter(|l| u64::from(*l) + (HEADER as u64) <= SEGMENT_SIZE)
+                .ok_or_else(|| invalid("log entry too large"))?;
+            let record = HEADER as u64 + u64::from(len);
+            let start_new = match self.segments.values().next_back() {
+                None => true,
+                Some(active) => {
+                    let physical_last = if pending.is_empty() {
+                        active.last
+                    } else {
+                        Some(index - 1)
+                    };
+                    active.end + buffer.len() as u64 + record > SEGMENT_SIZE
+                        || physical_last.is_some_and(|last| last + 1 != *index)
+                }
+            };
+            if start_new {
+                if let Some(segment) = self.flush_buffer(&mut buffer, &mut pending)? {
+                    synced.push(segment);
+                }
+                self.roll_over(*index)?;
+            }
+            let offset_in_buffer = buffer.len() as u64;
+            buffer.extend_from_slice(&len.to_le_bytes());
+            buffer.extend_from_slice(&checksum(*index, payload).to_le_bytes());
+            buffer.extend_from_slice(&index.to_le_bytes());
+            buffer.extend_from_slice(payload);
+            pending.push((offset_in_buffer, len));
+        }
+        if let Some(segment) = self.flush_buffer(&mut buffer, &mut pending)? {
+            synced.push(segment);
+        }
+        for first in synced {
+            if let Some(segment) = self.segments.get(&first) {
+                segment.file.sync_data()?;
+            }
+        }
+        self.prepare_spare();
+        Ok(())
+    }
+
+    /// Writes buffered records to the active segment; returns that segment to sync.
+    fn flush_buffer(
+        &mut self,
+        buffer: &mut Vec<u8>,
+        pending: &mut Vec<(u64, u32)>,
+    ) -> io::Result<Option<u64>> {
+        if buffer.is_empty() {
+            return Ok(None);
+        }
+        let (&first, segment) = self
+            .segments
+            .iter_mut()
+            .next_back()
+            .ok_or_else(|| invalid("no active segment"))?;
+        let base = segment.end;
+        segment.file.write_all_at(buffer, base)?;
+        segment.end += buffer.len() as u64;
+        segment.last = Some(self.first + self.locations.len() as u64 + pending.len() as u64 - 1);
+        for (offset, len) in pending.drain(..) {
+            self.locations.push_back(Location {
+                segment: first,
+                offset: base + offset,
+                len,
+            });
+        }
+        buffer.clear();
+        Ok(Some(first))
+    }
+
+    /// Starts a new segment whose first entry will be `first`.
+    fn roll_over(&mut self, first: u64) -> io::Result<()> {
+        let path = segment_path(&self.dir, first);
+        let spare = self.spare.take().and_then(|handle| handle.join().ok());
+        let file = match spare {
+            Some(Ok(file)) => {
+                fs::rename(self.dir.join(SPARE), &path)?;
+                file
+            }
+            _ => create_zeroed(&path)?,
+        };
+        sync_dir(&self.dir)?;
+        self.segments.insert(
+            first,
+            Segment {
+                file,
+                end: 0,
+                last: None,
+            },
+        );
+        Ok(())
+    }
+
+    /// Starts zero-filling the next segment in the background once the active one is half full.
+    fn prepare_spare(&mut self) {
+        if self.spare.is_some() {
+            return;
+        }
+        let half_full = self
+            .segments
+            .values()
+            .next_back()
+            .is_some_and(|s| s.end > SEGMENT_SIZE / 2);
+        if half_full {
+            let path = self.dir.join(SPARE);
+            self.spare = Some(std::thread::spawn(move || create_zeroed(&path)));
+        }
+    }
+
+    /// The payload of entry `index`.
+    pub fn read(&self, index: u64) -> io::Result<Option<Vec<u8>>> {
+        if index < self.first {
+            return Ok(None);
+        }
+        let Some(location) = self.locations.get((index - self.first) as usize) else {
+            return Ok(None);
+        };
+        let segment = self
+            .segments
+            .get(&location.segment)
+            .ok_or_else(|| invalid("log segment missing"))?;
+        let mut payload = vec![0u8; location.len as usize];
+        segment
+            .file
+            .read_exact_at(&mut payload, location.offset + HEADER as u64)?;
+        Ok(Some(payload))
+    }
+
+    /// Deletes entries from `index` on (a follower's conflicting suffix), durably.
+    pub fn truncate(&mut self, index: u64) -> io::Result<()> {
+        if self.locations.is_empty() || index > self.last_index().unwrap_or(0) {
+            return Ok(());
+        }
+        let keep = index.saturating_sub(self.first) as usize;
+        let cut = self.locations.get(keep).copied();
+        self.locations.truncate(keep);
+        if self.locations.is_empty() {
+            self.first = index;
+        }
+        let Some(cut) = cut else {
+            return Ok(());
+        };
+        // Later segments go entirely; the cut one is zeroed from the cut to its end of data.
+        let later: Vec<u64> = self
+            .segments
+            .range(cut.segment + 1..)
+            .map(|(first, _)| *first)
+            .collect();
+        for first in later {
+            self.segments.remove(&first);
+            fs::remove_file(segment_path(&self.dir, first))?;
+        }
+        if let Some(segment) = self.segments.get_mut(&cut.segment) {
+            let zeros = vec![0u8; (segment.end - cut.offset) as usize];
+            segment.file.write_all_at(&zeros, cut.offset)?;
+            segment.file.sync_data()?;
+            segment.end = cut.offset;
+            segment.last = (cut.offset > 0).then(|| index - 1);
+        }
+        sync_dir(&self.dir)
+    }
+
+    /// Forgets entries up to and including `index` (covered by a snapshot). Whole segments
+    /// below it are deleted; the active segment is kept.
+    pub fn purge(&mut self, index: u64) -> io::Result<()> {
+        while !self.locations.is_empty() && self.first <= index {
+            self.locations.pop_front();
+            self.first += 1;
+        }
+        if self.locations.is_empty() {
+            self.first = index + 1;
+        }
+        let active = self.segments.keys().next_back().copied();
+        let keep_from = self.locations.front().map(|l| l.segment).or(active);
+        let doomed: Vec<u64> = self
+            .segments
+            .keys()
+            .copied()
+            .filter(|first| Some(*first) != active && keep_from.is_some_and(|k| *first < k))
+            .collect();
+        for first in doomed {
+            self.segments.remove(&first);
+            fs::remove_file(segment_path(&self.dir, first))?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Wal {
+    fn drop(&mut self) {
+        if let Some(spare) = self.spare.take() {
+            let _ = spare.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn payload(index: u64) -> Vec<u8> {
+        format!("entry {index} {}", "x".repeat((index % 7) as usize * 100)).into_bytes()
+    }
+
+    fn append_range(wal: &mut Wal, range: std::ops::Range<u64>) {
+        let entries: Vec<(u64, Vec<u8>)> = range.map(|i| (i, payload(i))).collect();
+        wal.append(&entries).unwrap();
+    }
+
+    #[test]
+    fn appends_read_back_and_survive_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut wal = Wal::open(dir.path()).unwrap();
+        assert!(wal.is_empty());
+        append_range(&mut wal, 1..4);
+        append_range(&mut wal, 4..10);
+        assert_eq!(wal.read(5).unwrap().unwrap(), payload(5));
+        assert_eq!(wal.last_index(), Some(9));
+        drop(wal);
+        let wal = Wal::open(dir.path()).unwrap();
+        assert_eq!((wal.first_index(), wal.last_index()), (1, Some(9)));
+        for i in 1..10 {
+            assert_eq!(wal.read(i).unwrap().unwrap(), payload(i));
+        }
+        assert!(wal.read(10).unwrap().is_none());
+    }
+
+    #[test]
+    fn refuses_gaps() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut wal = Wal::open(dir.path()).unwrap();
+        append_range(&mut wal, 1..3);
+        assert!(wal.append(&[(5, b"x".to_vec())]).is_err());
+    }
+
+    #[test]
+    fn a_torn_last_record_is_dropped_and_wiped() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut wal = Wal::open(dir.path()).unwrap();
+        append_range(&mut wal, 1..6);
+        let last = *wal.locations.back().unwrap();
+        drop(wal);
+        // Damage the last record's payload, as a crash mid-write would.
+        let file = OpenOptions::new()
+            .write(true)
+            .open(segment_path(dir.path(), 1))
+            .unwrap();
+        file.write_all_at(b"garbage", last.offset + HEADER as u64)
+            .unwrap();
+        drop(file);
+        let mut wal = Wal::open(dir.path()).unwrap();
+        assert_eq!(wal.last_index(), Some(4));
+        // A new, shorter record at the same place reads back fine after reopening.
+        wal.append(&[(5, b"short".to_vec())]).unwrap();
+        drop(wal);
+        let wal = Wal::open(dir.path()).unwrap();
+        assert_eq!(wal.last_index(), Some(5));
+        assert_eq!(wal.read(5).unwrap().unwrap(), b"short");
+    }
+
+    #[test]
+    fn truncate_then_append_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut wal = Wal::open(dir.path()).unwrap();
+        append_range(&mut wal, 1..10);
+        wal.truncate(6).unwrap();
+        assert_eq!(wal.last_index(), Some(5));
+        wal.append(&[(6, b"new six".to_vec())]).unwrap();
+        drop(wal);
+        let wal = Wal::open(dir.path()).unwrap();
+        assert_eq!(wal.last_index(), Some(6));
+        assert_eq!(wal.read(6).unwrap().unwrap(), b"new six");
+    }
+
+    #[test]
+    fn rolls_over_segments_and_purges_whole_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut wal = Wal::open(dir.path()).unwrap();
+        // ~1 MiB entries: 16 fit in a segment.
+        let big = vec![7u8; 1 << 20];
+        for i in 1..40u64 {
+            wal.append(&[(i, big.clone())]).unwrap();
+        }
+        let segments = wal.segments.len();
+        assert!(segments >= 3, "{segments} segments");
+        wal.purge(20).unwrap();
+        assert_eq!(wal.first_index(), 21);
+        assert!(wal.segments.len() < segments);
+        assert!(wal.read(20).unwrap().is_none());
+        assert_eq!(wal.read(21).unwrap().unwrap(), big);
+        drop(wal);
+        let wal = Wal::open(dir.path()).unwrap();
+        assert_eq!(wal.last_index(), Some(39));
+        assert!(wal.first_index() <= 21);
+        assert_eq!(wal.read(39).unwrap().unwrap(), big);
+    }
+
+    #[test]
+    fn a_jump_after_purging_everything_starts_a_segment_and_survives_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut wal = Wal::open(dir.path()).unwrap();
+        append_range(&mut wal, 1..5);
+        // A follower that installed a snapshot at 1000 purges everything and continues there.
+        wal.purge(1000).unwrap();
+        append_range(&mut wal, 1001..1003);
+        drop(wal);
+        let wal = Wal::open(dir.path()).unwrap();
+        assert_eq!(wal.last_index(), Some(1002));
+        assert_eq!(wal.first_index(), 1001);
+        assert_eq!(wal.read(1002).unwrap().unwrap(), payload(1002));
+    }
+
+    #[test]
+    fn purge_past_the_end_leaves_an_empty_log_that_continues() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut wal = Wal::open(dir.path()).unwrap();
+        append_range(&mut wal, 1..5);
+        wal.purge(4).unwrap();
+        assert!(wal.is_empty());
+        assert_eq!(wal.first_index(), 5);
+        append_range(&mut wal, 5..7);
+        assert_eq!(wal.read(6).unwrap().unwrap(), payload(6));
+    }
+}
