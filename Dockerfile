@@ -7,14 +7,15 @@
 #     --network host shoal
 #   DOCKER_HOST=unix:///var/run/shoal/shoal.sock docker node ls
 #
-# --network host: managers talk Raft/dispatcher on the cluster port (2377) and advertise the
-# host's address.
+# --network host: `swarm init` advertises the host's address.
 
 FROM rust:1-bookworm AS build
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY src ./src
 COPY openapi ./openapi
+# Cargo.toml declares the compat-test targets; their files must exist for the manifest to load.
+COPY compat-tests ./compat-tests
 RUN cargo build --release --locked --bin shoal
 
 FROM debian:bookworm-slim
@@ -24,6 +25,5 @@ RUN apt-get update \
     && mkdir -p /var/run/shoal /var/lib/shoal
 COPY --from=build /src/target/release/shoal /usr/local/bin/shoal
 VOLUME /var/lib/shoal
-EXPOSE 2377
 ENTRYPOINT ["shoal"]
 CMD ["-H", "unix:///var/run/shoal/shoal.sock", "--data-root", "/var/lib/shoal", "--engine", "unix:///var/run/docker.sock"]
