@@ -128,11 +128,12 @@ impl EngineClient {
         })
     }
 
-    /// GET a JSON document from the engine (e.g. `/info`), at the engine's own version.
-    pub async fn get_json(&self, path: &str) -> Result<serde_json::Value, EngineError> {
-        let version = self.api_version().await;
-        let uri = self.uri(&format!("/v{version}{path}"))?;
-        let request = Request::get(uri)
+    /// GETs `path_and_query` and reads the whole answer.
+    async fn get_bytes(
+        &self,
+        path_and_query: &str,
+    ) -> Result<(http::StatusCode, bytes::Bytes), EngineError> {
+        let request = Request::get(self.uri(path_and_query)?)
             .body(Body::empty())
             .map_err(|e| EngineError::BadAnswer(e.to_string()))?;
         let response = self.send(request).await?;
@@ -143,6 +144,13 @@ impl EngineClient {
             .await
             .map_err(|e| EngineError::BadAnswer(e.to_string()))?
             .to_bytes();
+        Ok((status, body))
+    }
+
+    /// GET a JSON document from the engine (e.g. `/info`), at the engine's own version.
+    pub async fn get_json(&self, path: &str) -> Result<serde_json::Value, EngineError> {
+        let version = self.api_version().await;
+        let (status, body) = self.get_bytes(&format!("/v{version}{path}")).await?;
         if !status.is_success() {
             let message = serde_json::from_slice::<serde_json::Value>(&body)
                 .ok()
@@ -181,17 +189,7 @@ impl EngineClient {
     }
 
     async fn negotiate(&self) -> Result<ApiVersion, EngineError> {
-        let uri = self.uri("/version")?;
-        let request = Request::get(uri)
-            .body(Body::empty())
-            .map_err(|e| EngineError::BadAnswer(e.to_string()))?;
-        let response = self.send(request).await?;
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| EngineError::BadAnswer(e.to_string()))?
-            .to_bytes();
+        let (_, body) = self.get_bytes("/version").await?;
         let version: serde_json::Value =
             serde_json::from_slice(&body).map_err(|e| EngineError::BadAnswer(e.to_string()))?;
         version

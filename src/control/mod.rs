@@ -40,6 +40,15 @@ pub const DATABASE_FILE: &str = "swarm.redb";
 /// The directory of the Raft log under `--data-root`.
 pub const LOG_DIR: &str = "swarm-log";
 
+/// Objects as listed: the stored `Arc`s, serialized as a JSON list without copying them.
+pub struct Listed<T>(pub Vec<Arc<T>>);
+
+impl<T: serde::Serialize> serde::Serialize for Listed<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(|item| item.as_ref()))
+    }
+}
+
 /// This node's part in a swarm.
 #[derive(Clone)]
 enum Slot {

@@ -1,26 +1,15 @@
 //! `/nodes`: list, inspect, update, remove; and keeping this node's own description current.
 
-use std::sync::Arc;
-
-use super::{Control, ControlError, ControlResult, Manager};
+use super::{Control, ControlError, ControlResult, Listed, Manager};
 use crate::store::{Command, StoreError};
 use crate::types::filters::Filters;
 use crate::types::node::{Node, NodeRole, NodeSpec, NodeState};
 
 const LIST_FILTERS: &[&str] = &["id", "label", "membership", "name", "node.label", "role"];
 
-/// Nodes as listed, serialized without copying.
-pub struct NodeList(pub Vec<Arc<Node>>);
-
-impl serde::Serialize for NodeList {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.0.iter().map(|n| n.as_ref()))
-    }
-}
-
 impl Control {
     /// `GET /nodes`.
-    pub fn list_nodes(&self, filters: &Filters) -> ControlResult<NodeList> {
+    pub fn list_nodes(&self, filters: &Filters) -> ControlResult<Listed<Node>> {
         filters
             .validate(LIST_FILTERS)
             .map_err(|e| ControlError::Invalid(e.to_string()))?;
@@ -78,7 +67,7 @@ impl Control {
             })
             .cloned()
             .collect();
-        Ok(NodeList(nodes))
+        Ok(Listed(nodes))
     }
 
     /// `GET /nodes/{id}`: by ID, name (hostname) or unique ID prefix.

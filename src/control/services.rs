@@ -315,51 +315,41 @@ fn check_secrets_and_configs(state: &ClusterState, spec: &ServiceSpec) -> Contro
     let Some(container) = &spec.task_template.container_spec else {
         return Ok(());
     };
-    let missing_secrets: Vec<&str> = container
-        .secrets
-        .iter()
-        .filter(|r| {
-            state
-                .secrets
-                .get(&r.secret_id)
-                .is_none_or(|s| s.spec.name != r.secret_name)
-        })
-        .map(|r| r.secret_name.as_str())
+    let secrets = container.secrets.iter().map(|r| {
+        let found = state
+            .secrets
+            .get(&r.secret_id)
+            .map(|s| s.spec.name.as_str());
+        (r.secret_name.as_str(), found)
+    });
+    missing_references("secret", secrets)?;
+    let configs = container.configs.iter().map(|r| {
+        let found = state
+            .configs
+            .get(&r.config_id)
+            .map(|c| c.spec.name.as_str());
+        (r.config_name.as_str(), found)
+    });
+    missing_references("config", configs)
+}
+
+/// Fails with swarmkit's text when a reference's (name, name found under its ID) differ.
+fn missing_references<'a>(
+    noun: &str,
+    references: impl Iterator<Item = (&'a str, Option<&'a str>)>,
+) -> ControlResult<()> {
+    let missing: Vec<&str> = references
+        .filter(|(name, found)| *found != Some(*name))
+        .map(|(name, _)| name)
         .collect();
-    if !missing_secrets.is_empty() {
-        let noun = if missing_secrets.len() == 1 {
-            "secret"
-        } else {
-            "secrets"
-        };
-        return Err(ControlError::Invalid(format!(
-            "rpc error: code = InvalidArgument desc = {noun} not found: {}",
-            missing_secrets.join(", ")
-        )));
+    if missing.is_empty() {
+        return Ok(());
     }
-    let missing_configs: Vec<&str> = container
-        .configs
-        .iter()
-        .filter(|r| {
-            state
-                .configs
-                .get(&r.config_id)
-                .is_none_or(|c| c.spec.name != r.config_name)
-        })
-        .map(|r| r.config_name.as_str())
-        .collect();
-    if !missing_configs.is_empty() {
-        let noun = if missing_configs.len() == 1 {
-            "config"
-        } else {
-            "configs"
-        };
-        return Err(ControlError::Invalid(format!(
-            "rpc error: code = InvalidArgument desc = {noun} not found: {}",
-            missing_configs.join(", ")
-        )));
-    }
-    Ok(())
+    let plural = if missing.len() == 1 { "" } else { "s" };
+    Err(ControlError::Invalid(format!(
+        "rpc error: code = InvalidArgument desc = {noun}{plural} not found: {}",
+        missing.join(", ")
+    )))
 }
 
 /// The mode's kind, for the engine's "mode change is not allowed".

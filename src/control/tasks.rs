@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use super::{Control, ControlError, ControlResult};
+use super::{Control, ControlError, ControlResult, Listed};
 use crate::store::{ClusterState, ServiceRecord};
 use crate::types::filters::Filters;
 use crate::types::node::Node;
@@ -19,18 +19,9 @@ const LIST_FILTERS: &[&str] = &[
     "runtime",
 ];
 
-/// Tasks as listed: the stored objects (serialized without copying).
-pub struct TaskList(pub Vec<Arc<Task>>);
-
-impl serde::Serialize for TaskList {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.0.iter().map(|t| t.as_ref()))
-    }
-}
-
 impl Control {
     /// `GET /tasks`.
-    pub fn list_tasks(&self, filters: &Filters) -> ControlResult<TaskList> {
+    pub fn list_tasks(&self, filters: &Filters) -> ControlResult<Listed<Task>> {
         filters
             .validate(LIST_FILTERS)
             .map_err(|e| ControlError::Invalid(e.to_string()))?;
@@ -83,7 +74,7 @@ impl Control {
             })
             .cloned()
             .collect();
-        Ok(TaskList(tasks))
+        Ok(Listed(tasks))
     }
 
     /// `GET /tasks/{id}`: by ID, name or unique ID prefix.
