@@ -25,6 +25,24 @@ pub type BatchResult = Vec<Result<(), StoreError>>;
 /// Nanoseconds since the Unix epoch, chosen by the proposer.
 pub type UnixNanos = i64;
 
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DesiredStateChange {
+    pub task_id: String,
+    pub desired: crate::types::task::TaskState,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskAssignment {
+    pub task_id: String,
+    pub node_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskStatusUpdate {
+    pub task_id: String,
+    pub status: crate::types::task::TaskStatus,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Command {
     /// `swarm init`: the cluster, the first manager, and the networks every swarm has.
@@ -66,11 +84,41 @@ pub enum Command {
         at: UnixNanos,
     },
 
-    /// Create or replace tasks (orchestrator, scheduler, agent reports); no version check:
-    /// only the leader's loops write tasks, one writer per field.
-    PutTasks {
+    /// A node's observed status (the dispatcher: heartbeats, a node going down).
+    SetNodeStatus {
+        node_id: String,
+        status: crate::types::node::NodeStatus,
+        at: UnixNanos,
+    },
+
+    /// A service's `UpdateStatus` (the updater); `None` clears it.
+    SetUpdateStatus {
+        service_id: String,
+        update_status: Option<crate::types::service::UpdateStatus>,
+        at: UnixNanos,
+    },
+
+    /// New tasks (an orchestrator's); `apply` gives them addresses on their networks.
+    CreateTasks {
         tasks: Vec<Task>,
     },
+    /// New desired states (an orchestrator's): applied only when they move forward
+    /// (`ready` -> `running` -> `shutdown` -> `remove`).
+    SetDesiredState {
+        changes: Vec<DesiredStateChange>,
+        at: UnixNanos,
+    },
+    /// Placements (the scheduler's): applied only to tasks still waiting for a node.
+    AssignTasks {
+        assignments: Vec<TaskAssignment>,
+        at: UnixNanos,
+    },
+    /// Observed states (agents through the dispatcher; the scheduler's "no suitable node"):
+    /// applied only when they move the task forward, or keep its state with a new message.
+    UpdateTaskStatus {
+        reports: Vec<TaskStatusUpdate>,
+    },
+    /// Tasks to forget (history beyond the retention limit, tasks of removed services).
     RemoveTasks {
         ids: Vec<String>,
         at: UnixNanos,

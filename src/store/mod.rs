@@ -23,7 +23,9 @@ pub mod tables;
 pub mod watch;
 
 pub use apply::{Action, Change};
-pub use command::{Batch, BatchResult, Command};
+pub use command::{
+    Batch, BatchResult, Command, DesiredStateChange, TaskAssignment, TaskStatusUpdate,
+};
 pub use error::StoreError;
 pub use object::{Kind, StoredObject};
 pub use records::ServiceRecord;

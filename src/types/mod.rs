@@ -28,6 +28,7 @@ pub mod config;
 pub mod constraint;
 pub mod container_spec;
 pub mod decode;
+pub mod dispatch;
 pub mod endpoint;
 pub mod event;
 pub mod filters;

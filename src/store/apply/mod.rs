@@ -11,6 +11,8 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::command::{Command, UnixNanos};
+
+mod tasks;
 use super::endpoint;
 use super::error::StoreError;
 use super::ipam;
@@ -166,30 +168,25 @@ pub fn apply(
         }
         Command::RemoveService { id, at } => remove::<ServiceRecord>(state, id, *at),
 
-        Command::PutTasks { tasks } => {
-            let mut changes = Vec::with_capacity(tasks.len());
-            for task in tasks {
-                let mut task = task.clone();
-                task.set_version(index);
-                let action = if state.tasks.contains_key(&task.id) {
-                    Action::Update
-                } else {
-                    Action::Create
-                };
-                changes.push(change(Kind::Task, action, &task, nanos(&task.updated_at)));
-                state.tasks.insert(task.id.clone(), Arc::new(task));
-            }
-            Ok(changes)
+        Command::SetNodeStatus {
+            node_id,
+            status,
+            at,
+        } => tasks::set_node_status(state, index, node_id, status, *at),
+        Command::SetUpdateStatus {
+            service_id,
+            update_status,
+            at,
+        } => tasks::set_update_status(state, index, service_id, update_status, *at),
+        Command::CreateTasks { tasks } => tasks::create_tasks(state, index, tasks),
+        Command::SetDesiredState { changes, at } => {
+            tasks::set_desired_state(state, index, changes, *at)
         }
-        Command::RemoveTasks { ids, at } => {
-            let mut changes = Vec::with_capacity(ids.len());
-            for id in ids {
-                if let Some(task) = state.tasks.remove(id) {
-                    changes.push(change(Kind::Task, Action::Remove, task.as_ref(), *at));
-                }
-            }
-            Ok(changes)
+        Command::AssignTasks { assignments, at } => {
+            tasks::assign_tasks(state, index, assignments, *at)
         }
+        Command::UpdateTaskStatus { reports } => tasks::update_task_status(state, index, reports),
+        Command::RemoveTasks { ids, at } => tasks::remove_tasks(state, ids, *at),
 
         Command::CreateSecret { secret } => {
             let at = nanos(&secret.created_at);
@@ -259,7 +256,12 @@ pub fn apply(
     }
 }
 
-fn change<T: StoredObject>(kind: Kind, action: Action, object: &T, at: UnixNanos) -> Change {
+pub(super) fn change<T: StoredObject>(
+    kind: Kind,
+    action: Action,
+    object: &T,
+    at: UnixNanos,
+) -> Change {
     Change {
         kind,
         action,
@@ -271,7 +273,7 @@ fn change<T: StoredObject>(kind: Kind, action: Action, object: &T, at: UnixNanos
 }
 
 /// A timestamp as nanoseconds since the epoch (saturating; timestamps here are recent).
-fn nanos(t: &crate::types::meta::Timestamp) -> UnixNanos {
+pub(super) fn nanos(t: &crate::types::meta::Timestamp) -> UnixNanos {
     UnixNanos::try_from(t.unix_nanos()).unwrap_or(UnixNanos::MAX)
 }
 
