@@ -9,7 +9,8 @@ use crate::api::serve::{self, Listener};
 use crate::api::{self, AppState};
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::Config;
-use crate::control::Control;
+use crate::control::{Control, Manager};
+use crate::dispatcher::LocalDispatcher;
 use crate::engine::EngineClient;
 
 #[derive(Debug, thiserror::Error)]
@@ -41,7 +42,7 @@ pub async fn run(config: Config) -> Result<(), DaemonError> {
 pub async fn run_until(config: Config, shutdown: CancellationToken) -> Result<(), DaemonError> {
     let clock: SharedClock = Arc::new(SystemClock);
     let engine = Arc::new(EngineClient::new(config.engine.clone())?);
-    let control = Control::start(&config, engine.clone(), clock)
+    let control = Control::start(&config, engine.clone(), clock.clone())
         .await
         .map_err(|e| DaemonError::Start(e.to_string()))?;
 
@@ -65,7 +66,14 @@ pub async fn run_until(config: Config, shutdown: CancellationToken) -> Result<()
         )));
     }
 
+    let supervisor = tokio::spawn(supervise_managers(
+        control.clone(),
+        clock.clone(),
+        shutdown.clone(),
+    ));
+
     shutdown.cancelled().await;
+    let _ = supervisor.await;
     // Reverse order: stop taking requests (ending event streams, which would hold their
     // connections open), then stop the swarm parts.
     control.end_streams();
@@ -75,6 +83,46 @@ pub async fn run_until(config: Config, shutdown: CancellationToken) -> Result<()
     control.shutdown().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Starts the manager's loops (orchestrators, dispatcher) whenever a manager starts (`swarm
+/// init`, a restart, an unlock); they stop with it.
+async fn supervise_managers(
+    control: Arc<Control>,
+    clock: SharedClock,
+    shutdown: CancellationToken,
+) {
+    let mut changes = control.watch_manager();
+    let mut current: Option<Arc<Manager>> = None;
+    loop {
+        match control.manager() {
+            Ok(manager) => {
+                if current.as_ref().is_none_or(|c| !Arc::ptr_eq(c, &manager)) {
+                    start_manager_loops(&manager, &clock).await;
+                    current = Some(manager);
+                }
+            }
+            Err(_) => current = None,
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            changed = changes.changed() => if changed.is_err() { return },
+        }
+    }
+}
+
+async fn start_manager_loops(manager: &Arc<Manager>, clock: &SharedClock) {
+    let stopping = manager.stopping();
+    let orchestrator = tokio::spawn(crate::orchestrator::run(
+        manager.clone(),
+        clock.clone(),
+        stopping.clone(),
+    ));
+    manager.add_worker(orchestrator).await;
+    let dispatcher = LocalDispatcher::new(manager.clone(), clock.clone());
+    let heartbeats = tokio::spawn(dispatcher.watch_heartbeats(stopping));
+    manager.add_worker(heartbeats).await;
+    tracing::info!(node.id = %manager.node_id(), "manager loops started");
 }
 
 async fn wait_for_signal() {

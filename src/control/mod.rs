@@ -100,6 +100,16 @@ impl Manager {
         &self.local.node_id
     }
 
+    /// A token cancelled when this manager stops: loops bound to it end with it.
+    pub fn stopping(&self) -> CancellationToken {
+        self.cancel.child_token()
+    }
+
+    /// Registers a loop the manager waits for when it stops.
+    pub async fn add_worker(&self, worker: tokio::task::JoinHandle<()>) {
+        self.workers.lock().await.push(worker);
+    }
+
     /// Whether this manager leads the Raft group now.
     pub fn is_leader(&self) -> bool {
         self.raft.metrics().borrow().current_leader == Some(self.local.raft_id)

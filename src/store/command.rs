@@ -98,6 +98,14 @@ pub enum Command {
         at: UnixNanos,
     },
 
+    /// The updater's automatic rollback: the previous spec becomes current again and the
+    /// update status says why.
+    RollbackService {
+        service_id: String,
+        message: String,
+        at: UnixNanos,
+    },
+
     /// New tasks (an orchestrator's); `apply` gives them addresses on their networks.
     CreateTasks {
         tasks: Vec<Task>,

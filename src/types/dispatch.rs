@@ -29,6 +29,9 @@ pub struct Assignment {
     pub secrets: Vec<Secret>,
     /// The configs the task references, with their data.
     pub configs: Vec<Config>,
+    /// The service's published ports as allocated (`mode=host` ones are bound on the task's
+    /// container).
+    pub endpoint_ports: Vec<super::endpoint::PortConfig>,
 }
 
 /// A change to this node's assignments.

@@ -178,6 +178,11 @@ pub fn apply(
             update_status,
             at,
         } => tasks::set_update_status(state, index, service_id, update_status, *at),
+        Command::RollbackService {
+            service_id,
+            message,
+            at,
+        } => tasks::rollback_service(state, index, service_id, message, *at),
         Command::CreateTasks { tasks } => tasks::create_tasks(state, index, tasks),
         Command::SetDesiredState { changes, at } => {
             tasks::set_desired_state(state, index, changes, *at)

@@ -76,6 +76,42 @@ pub(super) fn set_update_status(
     Ok(changes)
 }
 
+pub(super) fn rollback_service(
+    state: &mut ClusterState,
+    index: u64,
+    service_id: &str,
+    message: &str,
+    at: UnixNanos,
+) -> Result<Vec<Change>, StoreError> {
+    let Some(current) = state.services.get(service_id).cloned() else {
+        return Ok(Vec::new());
+    };
+    let Some(previous) = current.service.previous_spec.clone() else {
+        return Ok(Vec::new());
+    };
+    let mut record = crate::store::ServiceRecord::clone(&current);
+    let service = &mut record.service;
+    service.previous_spec = Some(std::mem::replace(&mut service.spec, previous));
+    service.update_status = Some(UpdateStatus {
+        state: crate::types::service::UpdateState::RollbackStarted,
+        started_at: Some(timestamp(at)),
+        completed_at: None,
+        message: message.to_string(),
+    });
+    service.updated_at = timestamp(at);
+    record.spec_version = current.previous_spec_version.unwrap_or(0);
+    record.previous_spec_version = Some(current.spec_version);
+    record.registry_auth = current.previous_registry_auth.clone();
+    record.previous_registry_auth = current.registry_auth.clone();
+    crate::store::endpoint::allocate(state, &mut record.service, Some(&current.service))?;
+    record.set_version(index);
+    let changes = vec![change(Kind::Service, Action::Update, &record, at)];
+    state
+        .services
+        .insert(service_id.to_string(), Arc::new(record));
+    Ok(changes)
+}
+
 /// Inserts new tasks, giving each an address on every network it is attached to.
 pub(super) fn create_tasks(
     state: &mut ClusterState,
@@ -187,7 +223,9 @@ pub(super) fn assign_tasks(
         let Some(current) = state.tasks.get(&assignment.task_id) else {
             continue;
         };
-        let waiting = current.node_id.is_empty() && current.status.state <= TaskState::Pending;
+        // Global tasks are created for their node; the scheduler still confirms the node fits.
+        let node_ok = current.node_id.is_empty() || current.node_id == assignment.node_id;
+        let waiting = node_ok && current.status.state <= TaskState::Pending;
         if !waiting || !state.nodes.contains_key(&assignment.node_id) {
             continue;
         }
