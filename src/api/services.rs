@@ -24,8 +24,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// `GET /services/{id}/logs`: the logs of the service's task containers, stdcopy-framed and
-/// chunked, without a Content-Type (as the engine answers). Task containers are run by the
-/// agent; until a service has tasks with containers the stream is empty.
+/// chunked, without a Content-Type (as the engine answers).
 #[utoipa::path(operation_id = "ServiceLogs", get, path = "/services/{id}/logs", tag = "Service",
     params(("id" = String, Path), ("follow" = Option<bool>, Query), ("stdout" = Option<bool>, Query),
         ("stderr" = Option<bool>, Query), ("since" = Option<String>, Query), ("timestamps" = Option<bool>, Query),
@@ -36,9 +35,11 @@ pub async fn logs(
     Path(id): Path<String>,
     query: Query,
 ) -> Result<Response, ApiError> {
-    super::tasks::check_log_options(&query)?;
-    state.control.inspect_service(&id, false)?;
-    Ok(super::tasks::log_stream_response())
+    let options = super::tasks::log_options(&query)?;
+    let body = state
+        .control
+        .task_logs(crate::control::logs::LogSource::Service(id), options)?;
+    Ok(super::tasks::log_response(body))
 }
 
 /// The `X-Registry-Auth` header, kept as sent for the agent's pulls.

@@ -8,6 +8,7 @@ use axum::Router;
 use super::error::ApiError;
 use super::extract::{ok, Query, QueryFilters};
 use super::state::AppState;
+use crate::control::logs::{LogOptions, LogSource};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -27,22 +28,22 @@ pub async fn logs(
     Path(id): Path<String>,
     query: Query,
 ) -> Result<Response, ApiError> {
-    check_log_options(&query)?;
-    state.control.inspect_task(&id)?;
-    Ok(log_stream_response())
+    let options = log_options(&query)?;
+    let body = state.control.task_logs(LogSource::Task(id), options)?;
+    Ok(log_response(body))
 }
 
-/// The engine's checks of log options.
-pub fn check_log_options(query: &Query) -> Result<(), ApiError> {
+/// The log options of the query, with the engine's checks.
+pub fn log_options(query: &Query) -> Result<LogOptions, ApiError> {
     if !query.flag("stdout") && !query.flag("stderr") {
         return Err(ApiError::invalid(
             "Bad parameters: you must choose at least one stream",
         ));
     }
-    match query.get("tail") {
-        None | Some("") | Some("all") => {}
+    let tail = match query.get("tail") {
+        None | Some("") | Some("all") => None,
         Some(tail) => match tail.parse::<i64>() {
-            Ok(n) if n >= 0 => {}
+            Ok(n) if n >= 0 => Some(n as u64),
             Ok(_) => return Err(ApiError::internal("negative tail values not supported")),
             Err(_) => {
                 return Err(ApiError::internal(
@@ -50,13 +51,24 @@ pub fn check_log_options(query: &Query) -> Result<(), ApiError> {
                 ))
             }
         },
-    }
-    Ok(())
+    };
+    Ok(LogOptions {
+        follow: query.flag("follow"),
+        stdout: query.flag("stdout"),
+        stderr: query.flag("stderr"),
+        timestamps: query.flag("timestamps"),
+        details: query.flag("details"),
+        since: query
+            .get("since")
+            .filter(|s| !s.is_empty())
+            .map(str::to_string),
+        tail,
+    })
 }
 
-/// A log stream with no frames (no task has a container yet).
-pub fn log_stream_response() -> Response {
-    let mut response = Response::new(axum::body::Body::empty());
+/// A log stream: chunked, no Content-Type (as the engine answers).
+pub fn log_response(body: axum::body::Body) -> Response {
+    let mut response = Response::new(body);
     *response.status_mut() = axum::http::StatusCode::OK;
     response
 }

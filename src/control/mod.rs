@@ -20,6 +20,7 @@ mod defaults;
 pub mod error;
 pub mod events;
 mod lifecycle;
+pub mod logs;
 mod names;
 pub mod networks;
 mod node_description;
