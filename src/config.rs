@@ -29,6 +29,11 @@ pub struct Flags {
     #[arg(long = "engine", value_name = "ADDR", default_value = DEFAULT_ENGINE)]
     pub engine: String,
 
+    /// Where task secrets and configs are written for their containers; must be a tmpfs so
+    /// that they never reach a disk in clear.
+    #[arg(long = "exec-root", value_name = "DIR", default_value = DEFAULT_EXEC_ROOT)]
+    pub exec_root: PathBuf,
+
     /// Log level: trace, debug, info, warn, error (or a tracing filter directive).
     #[arg(
         short = 'l',
@@ -41,6 +46,7 @@ pub struct Flags {
 
 pub const DEFAULT_HOST: &str = "unix:///var/run/shoal.sock";
 pub const DEFAULT_ENGINE: &str = "unix:///var/run/docker.sock";
+pub const DEFAULT_EXEC_ROOT: &str = "/dev/shm/shoal";
 
 /// An address to listen on or to connect to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,6 +96,7 @@ pub struct Config {
     pub hosts: Vec<Endpoint>,
     pub data_root: PathBuf,
     pub engine: Endpoint,
+    pub exec_root: PathBuf,
     pub log_level: String,
 }
 
@@ -115,6 +122,7 @@ impl Config {
             hosts,
             data_root: flags.data_root,
             engine: Endpoint::parse(&flags.engine)?,
+            exec_root: flags.exec_root,
             log_level: flags.log_level,
         })
     }

@@ -1,10 +1,12 @@
 //! The composition root: builds every part from the config, serves until a signal, and stops
 //! the parts in reverse order.
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
+use crate::agent::AgentConfig;
 use crate::api::serve::{self, Listener};
 use crate::api::{self, AppState};
 use crate::clock::{SharedClock, SystemClock};
@@ -69,6 +71,7 @@ pub async fn run_until(config: Config, shutdown: CancellationToken) -> Result<()
     let supervisor = tokio::spawn(supervise_managers(
         control.clone(),
         clock.clone(),
+        config.exec_root.clone(),
         shutdown.clone(),
     ));
 
@@ -85,11 +88,13 @@ pub async fn run_until(config: Config, shutdown: CancellationToken) -> Result<()
     Ok(())
 }
 
-/// Starts the manager's loops (orchestrators, dispatcher) whenever a manager starts (`swarm
-/// init`, a restart, an unlock); they stop with it.
+/// Starts the manager's loops (orchestrators, dispatcher) and this node's agent whenever a
+/// manager starts (`swarm init`, a restart, an unlock); they stop with it. When the node leaves
+/// the swarm, its task containers and engine networks go.
 async fn supervise_managers(
     control: Arc<Control>,
     clock: SharedClock,
+    exec_root: PathBuf,
     shutdown: CancellationToken,
 ) {
     let mut changes = control.watch_manager();
@@ -98,11 +103,22 @@ async fn supervise_managers(
         match control.manager() {
             Ok(manager) => {
                 if current.as_ref().is_none_or(|c| !Arc::ptr_eq(c, &manager)) {
-                    start_manager_loops(&manager, &clock).await;
+                    start_manager_loops(&manager, &clock, control.engine(), &exec_root).await;
                     current = Some(manager);
                 }
             }
-            Err(_) => current = None,
+            Err(_) => {
+                if let Some(left) = current.take() {
+                    if control.swarm_header() == "inactive" {
+                        let node_id = left.node_id().to_string();
+                        let engine = control.engine().clone();
+                        let files = exec_root.join(&node_id);
+                        tokio::spawn(async move {
+                            crate::agent::leave(&*engine, &node_id, &files).await;
+                        });
+                    }
+                }
+            }
         }
         tokio::select! {
             _ = shutdown.cancelled() => return,
@@ -111,7 +127,12 @@ async fn supervise_managers(
     }
 }
 
-async fn start_manager_loops(manager: &Arc<Manager>, clock: &SharedClock) {
+async fn start_manager_loops(
+    manager: &Arc<Manager>,
+    clock: &SharedClock,
+    engine: &Arc<EngineClient>,
+    exec_root: &Path,
+) {
     let stopping = manager.stopping();
     let orchestrator = tokio::spawn(crate::orchestrator::run(
         manager.clone(),
@@ -120,8 +141,27 @@ async fn start_manager_loops(manager: &Arc<Manager>, clock: &SharedClock) {
     ));
     manager.add_worker(orchestrator).await;
     let dispatcher = LocalDispatcher::new(manager.clone(), clock.clone());
-    let heartbeats = tokio::spawn(dispatcher.watch_heartbeats(stopping));
+    let heartbeats = tokio::spawn(dispatcher.clone().watch_heartbeats(stopping.clone()));
     manager.add_worker(heartbeats).await;
+
+    let node_id = manager.node_id().to_string();
+    let description = manager
+        .store
+        .read()
+        .get::<crate::types::node::Node>(&node_id)
+        .map(|n| n.description.clone())
+        .unwrap_or_default();
+    let agent = tokio::spawn(crate::agent::run(
+        dispatcher,
+        engine.clone(),
+        AgentConfig {
+            files_root: exec_root.join(&node_id),
+            node_id,
+            description,
+        },
+        stopping,
+    ));
+    manager.add_worker(agent).await;
     tracing::info!(node.id = %manager.node_id(), "manager loops started");
 }
 

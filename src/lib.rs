@@ -17,8 +17,10 @@
 //!   <- daemon                             (composition root)
 //! ```
 //!
-//! The `agent` (next) depends on `types`, `ca` and `engine` only, never on `store`.
+//! The `agent` depends on `types`, `clock`, `ca` and `engine` only, never on `store`: it talks
+//! to the managers through `types::dispatch`.
 
+pub mod agent;
 pub mod api;
 pub mod ca;
 pub mod clock;

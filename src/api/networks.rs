@@ -296,6 +296,7 @@ mod tests {
                 hosts: Vec::new(),
                 data_root: dir.path().join("data"),
                 engine: Endpoint::Unix(socket),
+                exec_root: std::env::temp_dir().join("shoal-exec"),
                 log_level: "info".into(),
             };
             let engine = Arc::new(EngineClient::new(config.engine.clone()).unwrap());

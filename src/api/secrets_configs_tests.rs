@@ -55,6 +55,7 @@ impl Harness {
             hosts: Vec::new(),
             data_root: dir.path().to_path_buf(),
             engine: engine.clone(),
+            exec_root: std::env::temp_dir().join("shoal-exec"),
             log_level: "warn".into(),
         };
         let engine = Arc::new(EngineClient::new(engine).unwrap());

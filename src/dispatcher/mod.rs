@@ -150,9 +150,11 @@ impl Dispatcher for LocalDispatcher {
         Ok(LocalSession {
             dispatcher: self.clone(),
             node_id: node_id.to_string(),
-            applied: self.manager.store.feed().applied(),
-            sent: HashMap::new(),
-            first: true,
+            progress: tokio::sync::Mutex::new(Progress {
+                applied: self.manager.store.feed().applied(),
+                sent: HashMap::new(),
+                first: true,
+            }),
         })
     }
 }
@@ -161,23 +163,29 @@ impl Dispatcher for LocalDispatcher {
 pub struct LocalSession {
     dispatcher: LocalDispatcher,
     node_id: String,
+    progress: tokio::sync::Mutex<Progress>,
+}
+
+/// What a session has sent so far.
+struct Progress {
     applied: watch::Receiver<u64>,
-    /// Task ID -> the task's `Version.Index` when it was last sent.
-    sent: HashMap<String, u64>,
+    /// Task ID -> the desired state last sent (the rest of a task does not change once it is
+    /// on a node, but for its status, which the agent itself reports).
+    sent: HashMap<String, TaskState>,
     first: bool,
 }
 
-impl LocalSession {
-    /// What changed for this node since the last message.
-    fn diff(&mut self, state: &ClusterState) -> Assignments {
+impl Progress {
+    /// What changed for `node_id` since the last message.
+    fn diff(&mut self, node_id: &str, state: &ClusterState) -> Assignments {
         let mut changes = Vec::new();
-        let mut current: HashMap<String, u64> = HashMap::new();
-        for task in state.tasks.values().filter(|t| t.node_id == self.node_id) {
-            if !wanted_on_node(task) {
+        let mut current: HashMap<String, TaskState> = HashMap::new();
+        for task in state.tasks.values().filter(|t| t.node_id == node_id) {
+            if !on_node(task) {
                 continue;
             }
-            current.insert(task.id.clone(), task.version.index);
-            if self.sent.get(&task.id) == Some(&task.version.index) && !self.first {
+            current.insert(task.id.clone(), task.desired_state);
+            if self.sent.get(&task.id) == Some(&task.desired_state) && !self.first {
                 continue;
             }
             if let Some(assignment) = assignment(state, task) {
@@ -198,11 +206,11 @@ impl LocalSession {
     }
 }
 
-/// Whether the node's agent must know about the task: it is wanted, or its container may
-/// still need stopping.
-fn wanted_on_node(task: &Task) -> bool {
+/// Whether the node's agent must know about the task: every task placed on the node, until
+/// it is removed from the store (the container of a finished task stays, for its logs, as
+/// the engine's does).
+fn on_node(task: &Task) -> bool {
     task.status.state >= TaskState::Assigned
-        && (task.desired_state <= TaskState::Complete || task.status.state <= TaskState::Running)
 }
 
 fn assignment(state: &ClusterState, task: &Task) -> Option<Assignment> {
@@ -238,17 +246,18 @@ fn assignment(state: &ClusterState, task: &Task) -> Option<Assignment> {
 }
 
 impl DispatcherSession for LocalSession {
-    async fn next_assignments(&mut self) -> Result<Assignments, DispatchError> {
+    async fn next_assignments(&self) -> Result<Assignments, DispatchError> {
+        let mut progress = self.progress.lock().await;
         loop {
             let manager = self.dispatcher.manager.clone();
             let message = {
                 let state = manager.store.read();
-                self.diff(&state)
+                progress.diff(&self.node_id, &state)
             };
             if message.complete || !message.changes.is_empty() {
                 return Ok(message);
             }
-            if self.applied.changed().await.is_err() {
+            if progress.applied.changed().await.is_err() {
                 return Err(DispatchError::SessionEnded);
             }
         }

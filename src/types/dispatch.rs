@@ -85,12 +85,12 @@ pub trait Dispatcher: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Self::Session, DispatchError>> + Send;
 }
 
-/// One agent's session with the dispatcher.
-pub trait DispatcherSession: Send + 'static {
-    /// The next assignments message; waits until there is one.
-    fn next_assignments(
-        &mut self,
-    ) -> impl Future<Output = Result<Assignments, DispatchError>> + Send;
+/// One agent's session with the dispatcher. Its calls may run concurrently (an agent waits
+/// for assignments while it reports and heartbeats), so they all take `&self`.
+pub trait DispatcherSession: Send + Sync + 'static {
+    /// The next assignments message; waits until there is one. Only the desired state of a
+    /// task changes after it is first sent, so a task comes again only when that changes.
+    fn next_assignments(&self) -> impl Future<Output = Result<Assignments, DispatchError>> + Send;
 
     /// Reports task status changes (the dispatcher batches them into one write).
     fn report(

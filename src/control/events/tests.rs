@@ -161,6 +161,7 @@ async fn harness() -> Harness {
         hosts: Vec::new(),
         data_root: data.path().to_path_buf(),
         engine: engine.endpoint(),
+        exec_root: std::env::temp_dir().join("shoal-exec"),
         log_level: "info".into(),
     };
     let client = Arc::new(EngineClient::new(engine.endpoint()).expect("engine client"));

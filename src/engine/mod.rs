@@ -2,8 +2,18 @@
 //!
 //! `api/proxy.rs` sends client requests through [`EngineClient::send`] unchanged (but for the
 //! version prefix); the `/info`, `/version` and `/events` handlers read the engine's own
-//! answers through the JSON helpers; the agent will run tasks through `bollard`. Nothing else
-//! in shoal talks to dockerd.
+//! answers through the JSON helpers; the agent runs tasks through the [`Engine`] trait, which
+//! `EngineClient` implements with `bollard` (`tasks.rs`) and a recording fake implements for
+//! unit tests (`fake.rs`). Nothing else in shoal talks to dockerd.
+
+#[cfg(test)]
+pub mod fake;
+mod tasks;
+
+pub use tasks::{
+    ContainerState, Engine, LocalNetwork, TaskContainer, NETWORK_LABEL, NETWORK_NODE_LABEL,
+    NODE_LABEL, TASK_LABEL,
+};
 
 use std::sync::RwLock;
 use std::time::Duration;
@@ -44,7 +54,9 @@ pub struct EngineClient {
     transport: Transport,
     /// The engine's maximum API version, learned from `/version`.
     api_version: RwLock<Option<ApiVersion>>,
-    docker: bollard::Docker,
+    /// The typed client at the engine's default version; [`Self::docker`] negotiates once.
+    docker_default: bollard::Docker,
+    docker: tokio::sync::OnceCell<bollard::Docker>,
 }
 
 impl std::fmt::Debug for EngineClient {
@@ -92,7 +104,8 @@ impl EngineClient {
             endpoint,
             transport,
             api_version: RwLock::new(None),
-            docker,
+            docker_default: docker,
+            docker: tokio::sync::OnceCell::new(),
         })
     }
 
@@ -100,9 +113,21 @@ impl EngineClient {
         &self.endpoint
     }
 
-    /// The typed client, for the agent.
-    pub fn docker(&self) -> &bollard::Docker {
-        &self.docker
+    /// The typed client, for the agent, speaking the engine's version (negotiated once; an
+    /// engine that cannot be reached now is asked again next time).
+    pub async fn docker(&self) -> Result<&bollard::Docker, EngineError> {
+        self.docker
+            .get_or_try_init(|| async {
+                self.docker_default
+                    .clone()
+                    .negotiate_version()
+                    .await
+                    .map_err(|e| EngineError::Unreachable {
+                        endpoint: self.endpoint.to_string(),
+                        reason: e.to_string(),
+                    })
+            })
+            .await
     }
 
     /// A URI addressing `path_and_query` on the engine.
