@@ -5,6 +5,8 @@
 //!
 //! Depends on `store` and `types`.
 
+pub mod proxy;
 pub mod routes;
 
+pub use proxy::Mesh;
 pub use routes::{routing_table, Route, RouteKey, RoutingTable};
