@@ -122,6 +122,8 @@ async fn start_manager_loops(manager: &Arc<Manager>, clock: &SharedClock) {
     let dispatcher = LocalDispatcher::new(manager.clone(), clock.clone());
     let heartbeats = tokio::spawn(dispatcher.watch_heartbeats(stopping));
     manager.add_worker(heartbeats).await;
+    let mesh = tokio::spawn(crate::mesh::run(manager.clone(), manager.stopping()));
+    manager.add_worker(mesh).await;
     tracing::info!(node.id = %manager.node_id(), "manager loops started");
 }
 
