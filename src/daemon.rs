@@ -162,6 +162,8 @@ async fn start_manager_loops(
         stopping,
     ));
     manager.add_worker(agent).await;
+    let mesh = tokio::spawn(crate::mesh::run(manager.clone(), manager.stopping()));
+    manager.add_worker(mesh).await;
     tracing::info!(node.id = %manager.node_id(), "manager loops started");
 }
 

@@ -13,6 +13,7 @@
 //!   <- store                              (Command, deterministic apply, redb, change feed)
 //!   <- raft                               (openraft glue only)
 //!   <- control                            (validation + proposing; the swarm lifecycle)
+//!   <- orchestrator, dispatcher, mesh     (loops over the store, beside api; mesh: ports)
 //!   <- api                                (axum routers, one per resource; proxy)
 //!   <- daemon                             (composition root)
 //! ```
@@ -29,6 +30,7 @@ pub mod control;
 pub mod daemon;
 pub mod dispatcher;
 pub mod engine;
+pub mod mesh;
 pub mod orchestrator;
 pub mod raft;
 pub mod store;
