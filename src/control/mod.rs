@@ -32,6 +32,7 @@ mod service_spec;
 pub mod services;
 pub mod swarm;
 pub mod tasks;
+mod unsupported;
 
 pub use error::{ControlError, ControlResult};
 pub use proposer::Proposer;

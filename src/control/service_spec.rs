@@ -44,7 +44,8 @@ pub fn normalize(
             port.publish_mode.get_or_insert(PublishMode::Ingress);
         }
     }
-    validate(spec)
+    validate(spec)?;
+    super::unsupported::check(spec)
 }
 
 fn fill_mode(spec: &mut ServiceSpec) -> ControlResult<()> {
