@@ -119,6 +119,12 @@ async fn start_manager_loops(manager: &Arc<Manager>, clock: &SharedClock) {
         stopping.clone(),
     ));
     manager.add_worker(orchestrator).await;
+    let scheduler = tokio::spawn(crate::scheduler::run(
+        manager.clone(),
+        clock.clone(),
+        stopping.clone(),
+    ));
+    manager.add_worker(scheduler).await;
     let dispatcher = LocalDispatcher::new(manager.clone(), clock.clone());
     let heartbeats = tokio::spawn(dispatcher.watch_heartbeats(stopping));
     manager.add_worker(heartbeats).await;

@@ -13,6 +13,7 @@
 //!   <- store                              (Command, deterministic apply, redb, change feed)
 //!   <- raft                               (openraft glue only)
 //!   <- control                            (validation + proposing; the swarm lifecycle)
+//!   <- orchestrator, scheduler, dispatcher (leader loops: pure planners + one runner each)
 //!   <- api                                (axum routers, one per resource; proxy)
 //!   <- daemon                             (composition root)
 //! ```
@@ -29,6 +30,7 @@ pub mod dispatcher;
 pub mod engine;
 pub mod orchestrator;
 pub mod raft;
+pub mod scheduler;
 pub mod store;
 pub mod telemetry;
 pub mod types;
