@@ -140,6 +140,12 @@ async fn start_manager_loops(
         stopping.clone(),
     ));
     manager.add_worker(orchestrator).await;
+    let scheduler = tokio::spawn(crate::scheduler::run(
+        manager.clone(),
+        clock.clone(),
+        stopping.clone(),
+    ));
+    manager.add_worker(scheduler).await;
     let dispatcher = LocalDispatcher::new(manager.clone(), clock.clone());
     let heartbeats = tokio::spawn(dispatcher.clone().watch_heartbeats(stopping.clone()));
     manager.add_worker(heartbeats).await;

@@ -13,7 +13,8 @@
 //!   <- store                              (Command, deterministic apply, redb, change feed)
 //!   <- raft                               (openraft glue only)
 //!   <- control                            (validation + proposing; the swarm lifecycle)
-//!   <- orchestrator, dispatcher, mesh     (loops over the store, beside api; mesh: ports)
+//!   <- orchestrator, scheduler,           (leader loops: pure planners + one runner each;
+//!      dispatcher, mesh                    mesh: published ports to running tasks)
 //!   <- api                                (axum routers, one per resource; proxy)
 //!   <- daemon                             (composition root)
 //! ```
@@ -33,6 +34,7 @@ pub mod engine;
 pub mod mesh;
 pub mod orchestrator;
 pub mod raft;
+pub mod scheduler;
 pub mod store;
 pub mod telemetry;
 pub mod types;

@@ -229,12 +229,17 @@ pub(super) fn assign_tasks(
         if !waiting || !state.nodes.contains_key(&assignment.node_id) {
             continue;
         }
+        let message = if current.node_id.is_empty() {
+            "scheduler assigned task to node"
+        } else {
+            "scheduler confirmed task can run on preassigned node"
+        };
         let mut task = Task::clone(current);
         task.node_id = assignment.node_id.clone();
         task.status = TaskStatus {
             timestamp: timestamp(at),
             state: TaskState::Assigned,
-            message: "scheduler assigned task to node".into(),
+            message: message.into(),
             ..Default::default()
         };
         task.updated_at = timestamp(at);
