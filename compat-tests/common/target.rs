@@ -209,7 +209,7 @@ impl Target {
             },
             "AutoLockManagers": false,
             "Availability": "",
-            "DefaultAddrPool": [],
+            "DefaultAddrPool": self.address_pool(),
             "SubnetSize": 24
         });
         let resp = self.api_json("POST", "/swarm/init", &body);
@@ -218,6 +218,20 @@ impl Target {
         if resp.status != 200 && !resp.text().contains("already part of a swarm") {
             resp.fail("setup: POST /swarm/init failed");
         }
+    }
+
+    /// A default address pool of its own for each shoal swarm: every test's shoal creates its
+    /// swarm networks (ingress included) as bridges on the one local dockerd, whose subnets
+    /// must not overlap. A real engine keeps its own.
+    fn address_pool(&self) -> Vec<String> {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        if !self.is_shoal() {
+            return Vec::new();
+        }
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let octet = 20 + (std::process::id() * 17 + n) % 230;
+        vec![format!("10.{octet}.0.0/16")]
     }
 
     /// `docker swarm init <init_args> <extra>`.
@@ -519,6 +533,60 @@ impl Target {
             .block_on(async { tokio::time::timeout(Duration::from_secs(30), work).await });
     }
 
+    /// This node's ID if it is in a swarm.
+    fn current_node_id(&self) -> Option<String> {
+        let info = self.block_on(api::try_send(&self.host(), "GET", &format!("{V}/info")))?;
+        let info: Value = serde_json::from_slice(&info.body).ok()?;
+        info["Swarm"]["NodeID"]
+            .as_str()
+            .filter(|id| !id.is_empty())
+            .map(String::from)
+    }
+
+    /// The task containers and engine networks a killed shoal left on the engine.
+    fn remove_task_leftovers(&self, node: &str) {
+        let engine = self.engine.clone();
+        let node_id = node.to_string();
+        let work = async move {
+            let query = |label: String| {
+                let filters = serde_json::json!({ "label": [label] }).to_string();
+                form_urlencoded::byte_serialize(filters.as_bytes()).collect::<String>()
+            };
+            let list = |path: String| {
+                let engine = engine.clone();
+                async move {
+                    api::try_send(&engine, "GET", &path)
+                        .await
+                        .and_then(|r| serde_json::from_slice::<Vec<Value>>(&r.body).ok())
+                        .unwrap_or_default()
+                }
+            };
+            let containers = format!(
+                "{V}/containers/json?all=1&filters={}",
+                query(format!("com.docker.swarm.node.id={node_id}"))
+            );
+            for c in list(containers).await {
+                if let Some(id) = c["Id"].as_str() {
+                    let path = format!("{V}/containers/{id}?force=1&v=1");
+                    let _ = api::try_send(&engine, "DELETE", &path).await;
+                }
+            }
+            let networks = format!(
+                "{V}/networks?filters={}",
+                query(format!("io.shoal.node.id={node_id}"))
+            );
+            for n in list(networks).await {
+                if let Some(id) = n["Id"].as_str() {
+                    let _ = api::try_send(&engine, "DELETE", &format!("{V}/networks/{id}")).await;
+                }
+            }
+        };
+        let _ = self
+            .rt
+            .block_on(async { tokio::time::timeout(Duration::from_secs(60), work).await });
+        let _ = std::fs::remove_dir_all(format!("/dev/shm/shoal/{node}"));
+    }
+
     /// After an exclusive test on a shared real engine: leave and init again, so the next test
     /// starts from default settings.
     fn reset_real_engine(&self) {
@@ -555,6 +623,14 @@ fn engine_swarm_state(engine: &str) -> String {
 
 impl Drop for Target {
     fn drop(&mut self) {
+        // Stop shoal first, so that nothing restarts the tasks being removed.
+        let node = self.is_shoal().then(|| self.current_node_id()).flatten();
+        if let Backend::Shoal(shoal) = &mut self.backend {
+            shoal.kill9();
+        }
+        if let Some(node) = node {
+            self.remove_task_leftovers(&node);
+        }
         self.cleanup();
         if !self.is_shoal() && matches!(self.want, Want::SwarmExclusive | Want::NoSwarm) {
             self.reset_real_engine();
