@@ -14,8 +14,9 @@ use common::*;
 use serde_json::Value;
 
 /// The target, with the test images built on its engine.
-fn with_images(target: Option<Target>) -> Option<Target> {
-    let target = target?;
+fn with_images(target: impl FnOnce() -> Option<Target>) -> Option<Target> {
+    common::target::use_own_address_pools();
+    let target = target()?;
     common::images::ensure(target.engine());
     Some(target)
 }
@@ -70,7 +71,10 @@ fn wait_running(t: &Target, service: &str, n: usize) {
                 .iter()
                 .filter(|task| state(task) == "running" && desired(task) == "running")
                 .count();
-            let wanted = tasks.iter().filter(|task| desired(task) == "running").count();
+            let wanted = tasks
+                .iter()
+                .filter(|task| desired(task) == "running")
+                .count();
             if up == n && wanted == n {
                 Ok(())
             } else {
@@ -114,7 +118,9 @@ fn http_get(port: u16) -> String {
 
 #[test]
 fn create_without_detach_converges_with_real_containers() {
-    let Some(t) = with_images(Target::swarm()) else { return };
+    let Some(t) = with_images(Target::swarm) else {
+        return;
+    };
     let name = t.unique("run");
     let out = t.docker(&[
         "service",
@@ -133,11 +139,15 @@ fn create_without_detach_converges_with_real_containers() {
     out.stdout_has("converged");
 
     let ls = t.docker(&["service", "ls", "--filter", &format!("name={name}")]);
-    ls.ok().stdout_re(&format!(r"{name}\s+replicated\s+2/2\s+{}", esc(BUSYBOX)));
+    ls.ok()
+        .stdout_re(&format!(r"{name}\s+replicated\s+2/2\s+{}", esc(BUSYBOX)));
     let names = containers(&t, &name);
     assert_eq!(names.len(), 2, "{names:?}");
     for (slot, container) in names.iter().enumerate() {
-        assert_re(container, &format!(r"^{name}\.{}\.[0-9a-z]{{25}}$", slot + 1));
+        assert_re(
+            container,
+            &format!(r"^{name}\.{}\.[0-9a-z]{{25}}$", slot + 1),
+        );
     }
     let labels = t.engine_docker(&["inspect", "--format", "{{json .Config.Labels}}", &names[0]]);
     let labels: Value = serde_json::from_str(labels.ok().trimmed()).unwrap();
@@ -150,17 +160,29 @@ fn create_without_detach_converges_with_real_containers() {
     );
 
     let ps = t.docker(&["service", "ps", &name]);
-    ps.ok()
-        .stdout_re(&format!(r"{name}\.1\s+{}\s+\S+\s+Running\s+Running ", esc(BUSYBOX)));
+    ps.ok().stdout_re(&format!(
+        r"{name}\.1\s+{}\s+\S+\s+Running\s+Running ",
+        esc(BUSYBOX)
+    ));
 }
 
 #[test]
 fn scale_up_and_down_starts_and_stops_containers() {
-    let Some(t) = with_images(Target::swarm()) else { return };
+    let Some(t) = with_images(Target::swarm) else {
+        return;
+    };
     let name = t.unique("scale");
     create(
         &t,
-        &["--name", &name, "--stop-grace-period", "1s", BUSYBOX, "sleep", "1000"],
+        &[
+            "--name",
+            &name,
+            "--stop-grace-period",
+            "1s",
+            BUSYBOX,
+            "sleep",
+            "1000",
+        ],
     );
     wait_running(&t, &name, 1);
     t.docker(&["service", "scale", &format!("{name}=3")])
@@ -181,11 +203,21 @@ fn scale_up_and_down_starts_and_stops_containers() {
 
 #[test]
 fn a_killed_container_is_replaced_and_kept_in_the_history() {
-    let Some(t) = with_images(Target::swarm()) else { return };
+    let Some(t) = with_images(Target::swarm) else {
+        return;
+    };
     let name = t.unique("heal");
     create(
         &t,
-        &["--name", &name, "--restart-delay", "0s", BUSYBOX, "sleep", "1000"],
+        &[
+            "--name",
+            &name,
+            "--restart-delay",
+            "0s",
+            BUSYBOX,
+            "sleep",
+            "1000",
+        ],
     );
     wait_running(&t, &name, 1);
     let first = containers(&t, &name);
@@ -198,34 +230,50 @@ fn a_killed_container_is_replaced_and_kept_in_the_history() {
             .ok_or(format!("{names:?}"))
     });
     let ps = t.docker(&["service", "ps", "--no-trunc", &name]);
-    ps.ok()
-        .stdout_re(&format!(r"\\_ {name}\.1\s+{}\s+\S+\s+Shutdown\s+Failed .*task: non-zero exit \(137\)", esc(BUSYBOX)));
+    ps.ok().stdout_re(&format!(
+        r"\\_ {name}\.1\s+{}\s+\S+\s+Shutdown\s+Failed .*task: non-zero exit \(137\)",
+        esc(BUSYBOX)
+    ));
 }
 
 #[test]
 fn drained_node_empties_then_takes_tasks_again() {
-    let Some(t) = with_images(Target::swarm_exclusive()) else { return };
+    let Some(t) = with_images(Target::swarm_exclusive) else {
+        return;
+    };
     let name = t.unique("drain");
     create(
         &t,
-        &["--name", &name, "--stop-grace-period", "1s", BUSYBOX, "sleep", "1000"],
+        &[
+            "--name",
+            &name,
+            "--stop-grace-period",
+            "1s",
+            BUSYBOX,
+            "sleep",
+            "1000",
+        ],
     );
     wait_running(&t, &name, 1);
     let node = t.node_id();
     t.docker(&["node", "update", "--availability", "drain", &node])
         .ok();
-    wait_for("the task to move off and wait", Duration::from_secs(30), || {
-        let tasks = tasks(&t, &name);
-        let pending = tasks.iter().find(|task| {
-            state(task) == "pending"
-                && task["Status"]["Err"]
-                    .as_str()
-                    .is_some_and(|e| e == "no suitable node (1 node not available for new tasks)")
-        });
-        (pending.is_some() && containers(&t, &name).is_empty())
-            .then_some(())
-            .ok_or(format!("{tasks:?}"))
-    });
+    wait_for(
+        "the task to move off and wait",
+        Duration::from_secs(30),
+        || {
+            let tasks = tasks(&t, &name);
+            let pending = tasks.iter().find(|task| {
+                state(task) == "pending"
+                    && task["Status"]["Err"].as_str().is_some_and(|e| {
+                        e == "no suitable node (1 node not available for new tasks)"
+                    })
+            });
+            (pending.is_some() && containers(&t, &name).is_empty())
+                .then_some(())
+                .ok_or(format!("{tasks:?}"))
+        },
+    );
     t.docker(&["node", "update", "--availability", "active", &node])
         .ok();
     wait_running(&t, &name, 1);
@@ -233,7 +281,9 @@ fn drained_node_empties_then_takes_tasks_again() {
 
 #[test]
 fn rolling_update_and_rollback_in_batches() {
-    let Some(t) = with_images(Target::swarm()) else { return };
+    let Some(t) = with_images(Target::swarm) else {
+        return;
+    };
     let name = t.unique("roll");
     let second = format!("shoal-test/busybox:{}", t.token());
     t.engine_docker(&["tag", BUSYBOX, &second]).ok();
@@ -272,16 +322,24 @@ fn rolling_update_and_rollback_in_batches() {
     out.ok().stdout_has("converged");
     wait_running(&t, &name, 4);
     for task in running(&t, &name) {
-        assert_eq!(task["Spec"]["ContainerSpec"]["Image"].as_str(), Some(BUSYBOX));
+        assert_eq!(
+            task["Spec"]["ContainerSpec"]["Image"].as_str(),
+            Some(BUSYBOX)
+        );
     }
     let svc = t.get_json(&format!("/services/{name}"));
-    assert_eq!(svc["UpdateStatus"]["State"], "rollback_completed", "{svc:#}");
+    assert_eq!(
+        svc["UpdateStatus"]["State"], "rollback_completed",
+        "{svc:#}"
+    );
     assert_eq!(containers(&t, &name).len(), 4);
 }
 
 #[test]
 fn global_service_runs_one_task_on_the_node() {
-    let Some(t) = with_images(Target::swarm()) else { return };
+    let Some(t) = with_images(Target::swarm) else {
+        return;
+    };
     let name = t.unique("global");
     t.docker(&[
         "service",
@@ -310,7 +368,9 @@ fn global_service_runs_one_task_on_the_node() {
 
 #[test]
 fn replicated_job_runs_to_completion() {
-    let Some(t) = with_images(Target::swarm()) else { return };
+    let Some(t) = with_images(Target::swarm) else {
+        return;
+    };
     let name = t.unique("job");
     t.docker(&[
         "service",
@@ -327,11 +387,18 @@ fn replicated_job_runs_to_completion() {
         "done",
     ])
     .ok();
-    wait_for("both job tasks to complete", Duration::from_secs(60), || {
-        let tasks = tasks(&t, &name);
-        let complete = tasks.iter().filter(|task| state(task) == "complete").count();
-        (complete == 2).then_some(()).ok_or(format!("{tasks:?}"))
-    });
+    wait_for(
+        "both job tasks to complete",
+        Duration::from_secs(60),
+        || {
+            let tasks = tasks(&t, &name);
+            let complete = tasks
+                .iter()
+                .filter(|task| state(task) == "complete")
+                .count();
+            (complete == 2).then_some(()).ok_or(format!("{tasks:?}"))
+        },
+    );
     t.docker(&["service", "ls", "--filter", &format!("name={name}")])
         .ok()
         .stdout_re(&format!(r"{name}\s+replicated job\s+0/2 \(2/2 completed\)"));
@@ -339,7 +406,9 @@ fn replicated_job_runs_to_completion() {
 
 #[test]
 fn secrets_and_configs_are_files_inside_the_container() {
-    let Some(t) = with_images(Target::swarm()) else { return };
+    let Some(t) = with_images(Target::swarm) else {
+        return;
+    };
     let secret = t.unique("pw");
     let config = t.unique("conf");
     let name = t.unique("files");
@@ -398,7 +467,9 @@ fn secrets_and_configs_are_files_inside_the_container() {
 
 #[test]
 fn service_logs_with_and_without_follow() {
-    let Some(t) = with_images(Target::swarm()) else { return };
+    let Some(t) = with_images(Target::swarm) else {
+        return;
+    };
     let name = t.unique("logs");
     create(
         &t,
@@ -413,7 +484,11 @@ fn service_logs_with_and_without_follow() {
     );
     wait_running(&t, &name, 1);
     let task_id = running(&t, &name)[0]["ID"].as_str().unwrap().to_string();
-    let prefix = format!(r"{name}\.1\.{}@{}\s+\| ", &task_id[..12], esc(&env::hostname()));
+    let prefix = format!(
+        r"{name}\.1\.{}@{}\s+\| ",
+        &task_id[..12],
+        esc(&env::hostname())
+    );
     wait_for("the logs", Duration::from_secs(20), || {
         let out = t.docker(&["service", "logs", &name]);
         matches(&out.stdout, &format!("(?m)^{prefix}hello\n{prefix}world$"))
@@ -431,7 +506,9 @@ fn service_logs_with_and_without_follow() {
 
 #[test]
 fn a_published_port_answers_from_every_replica() {
-    let Some(t) = with_images(Target::swarm()) else { return };
+    let Some(t) = with_images(Target::swarm) else {
+        return;
+    };
     let name = t.unique("pub");
     let port = t.port();
     create(
@@ -451,20 +528,26 @@ fn a_published_port_answers_from_every_replica() {
     );
     wait_running(&t, &name, 3);
     let mut seen = std::collections::BTreeSet::new();
-    wait_for("answers from three replicas", Duration::from_secs(30), || {
-        for _ in 0..6 {
-            let body = http_get(port);
-            if !body.is_empty() {
-                seen.insert(body);
+    wait_for(
+        "answers from three replicas",
+        Duration::from_secs(30),
+        || {
+            for _ in 0..6 {
+                let body = http_get(port);
+                if !body.is_empty() {
+                    seen.insert(body);
+                }
             }
-        }
-        (seen.len() == 3).then_some(()).ok_or(format!("{seen:?}"))
-    });
+            (seen.len() == 3).then_some(()).ok_or(format!("{seen:?}"))
+        },
+    );
 }
 
 #[test]
 fn stack_web_reaches_db_by_name_and_rm_leaves_nothing() {
-    let Some(t) = with_images(Target::swarm()) else { return };
+    let Some(t) = with_images(Target::swarm) else {
+        return;
+    };
     let stack = t.unique("st");
     let file = t.scratch().join("stack.yml");
     std::fs::write(
@@ -498,17 +581,21 @@ networks:
             .ok_or(out.stdout.clone())
     });
     t.docker(&["stack", "rm", &stack]).ok();
-    wait_for("no container or network left", Duration::from_secs(60), || {
-        let label = format!("label=com.docker.stack.namespace={stack}");
-        let left = t.engine_docker(&["ps", "-a", "--filter", &label, "-q"]);
-        let networks = t.engine_docker(&["network", "ls", "--format", "{{.Name}}"]);
-        let stray: Vec<&str> = networks
-            .lines()
-            .into_iter()
-            .filter(|n| n.starts_with(&format!("{stack}_")))
-            .collect();
-        (left.trimmed().is_empty() && stray.is_empty())
-            .then_some(())
-            .ok_or(format!("containers: {} networks: {stray:?}", left.stdout))
-    });
+    wait_for(
+        "no container or network left",
+        Duration::from_secs(60),
+        || {
+            let label = format!("label=com.docker.stack.namespace={stack}");
+            let left = t.engine_docker(&["ps", "-a", "--filter", &label, "-q"]);
+            let networks = t.engine_docker(&["network", "ls", "--format", "{{.Name}}"]);
+            let stray: Vec<&str> = networks
+                .lines()
+                .into_iter()
+                .filter(|n| n.starts_with(&format!("{stack}_")))
+                .collect();
+            (left.trimmed().is_empty() && stray.is_empty())
+                .then_some(())
+                .ok_or(format!("containers: {} networks: {stray:?}", left.stdout))
+        },
+    );
 }

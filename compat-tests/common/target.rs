@@ -26,6 +26,14 @@ use super::shoal::Shoal;
 /// and the 1.41 engine.
 pub const V: &str = "/v1.41";
 
+static OWN_POOLS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Every shoal swarm this test binary starts gets an address pool of its own (for tests that
+/// run tasks on networks at the same time).
+pub fn use_own_address_pools() {
+    OWN_POOLS.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
 enum Backend {
     Shoal(Box<Shoal>),
     Real(String),
@@ -220,13 +228,14 @@ impl Target {
         }
     }
 
-    /// A default address pool of its own for each shoal swarm: every test's shoal creates its
-    /// swarm networks (ingress included) as bridges on the one local dockerd, whose subnets
-    /// must not overlap. A real engine keeps its own.
+    /// With [`use_own_address_pools`], a default address pool of its own for each shoal swarm:
+    /// the shoals of tests running at once create their swarm networks (ingress included) as
+    /// bridges on the one local dockerd, whose subnets must not overlap. A real engine, and
+    /// tests that check the engine's defaults, keep the default pool.
     fn address_pool(&self) -> Vec<String> {
         use std::sync::atomic::{AtomicU32, Ordering};
         static NEXT: AtomicU32 = AtomicU32::new(0);
-        if !self.is_shoal() {
+        if !self.is_shoal() || !OWN_POOLS.load(Ordering::Relaxed) {
             return Vec::new();
         }
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
@@ -565,10 +574,16 @@ impl Target {
                 "{V}/containers/json?all=1&filters={}",
                 query(format!("com.docker.swarm.node.id={node_id}"))
             );
-            for c in list(containers).await {
-                if let Some(id) = c["Id"].as_str() {
-                    let path = format!("{V}/containers/{id}?force=1&v=1");
-                    let _ = api::try_send(&engine, "DELETE", &path).await;
+            // Twice: a create shoal sent just before it was killed may finish meanwhile.
+            for pass in 0..2 {
+                if pass == 1 {
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+                for c in list(containers.clone()).await {
+                    if let Some(id) = c["Id"].as_str() {
+                        let path = format!("{V}/containers/{id}?force=1&v=1");
+                        let _ = api::try_send(&engine, "DELETE", &path).await;
+                    }
                 }
             }
             let networks = format!(

@@ -36,9 +36,9 @@ pub fn check(spec: &ServiceSpec) -> ControlResult<()> {
             .privileges
             .as_ref()
             .and_then(|p| p.credential_spec.as_ref());
-        if credential_spec.is_some_and(|c| {
-            !c.config.is_empty() || !c.file.is_empty() || !c.registry.is_empty()
-        }) {
+        if credential_spec
+            .is_some_and(|c| !c.config.is_empty() || !c.file.is_empty() || !c.registry.is_empty())
+        {
             return Err(refuse(
                 "credential specs (Privileges.CredentialSpec): they are for Windows containers",
             ));
@@ -48,9 +48,7 @@ pub fn check(spec: &ServiceSpec) -> ControlResult<()> {
                 Some(MountType::NamedPipe) => {
                     return Err(refuse("named pipe mounts: tasks run on Linux engines"))
                 }
-                Some(MountType::Cluster) => {
-                    return Err(refuse("cluster (CSI) volume mounts yet"))
-                }
+                Some(MountType::Cluster) => return Err(refuse("cluster (CSI) volume mounts yet")),
                 _ => {}
             }
         }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::command::{Command, UnixNanos};
+use super::command::{Command, DesiredStateChange, UnixNanos};
 
 mod tasks;
 use super::endpoint;
@@ -166,7 +166,23 @@ pub fn apply(
             }
             Ok(changes)
         }
-        Command::RemoveService { id, at } => remove::<ServiceRecord>(state, id, *at),
+        Command::RemoveService { id, at } => {
+            let mut changes = remove::<ServiceRecord>(state, id, *at)?;
+            // Its tasks are not wanted any more, from this entry on (as the orchestrator would
+            // decide a moment later): a `stack rm` that removes the stack's networks right
+            // after its services must not find them held by those tasks.
+            let unwanted: Vec<DesiredStateChange> = state
+                .tasks
+                .values()
+                .filter(|t| t.service_id == *id && t.desired_state < TaskState::Remove)
+                .map(|t| DesiredStateChange {
+                    task_id: t.id.clone(),
+                    desired: TaskState::Remove,
+                })
+                .collect();
+            changes.extend(tasks::set_desired_state(state, index, &unwanted, *at)?);
+            Ok(changes)
+        }
 
         Command::SetNodeStatus {
             node_id,
