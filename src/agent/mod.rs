@@ -64,6 +64,7 @@ pub async fn run<D: Dispatcher, E: Engine>(
         node: config.description.clone(),
         files_root: config.files_root.clone(),
         networks: Networks::new(&config.node_id),
+        images: Default::default(),
         reports: reports_tx,
         removed: removed_tx,
     });

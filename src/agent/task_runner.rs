@@ -49,6 +49,9 @@ pub struct Shared<E> {
     pub node: NodeDescription,
     pub files_root: PathBuf,
     pub networks: Networks,
+    /// Images known to be on the engine: a task of a service whose image another task of
+    /// this node already found does not ask again (50 replicas start with one image lookup).
+    pub images: std::sync::Mutex<std::collections::HashSet<String>>,
     pub reports: mpsc::UnboundedSender<StatusReport>,
     /// Task IDs whose runner removed everything (the agent then releases networks).
     pub removed: mpsc::UnboundedSender<String>,
@@ -237,11 +240,18 @@ impl<E: Engine> Runner<E> {
             .networks
             .ensure(self.engine(), &assignment.task.networks_attachments)
             .await?;
-        let present = self
-            .engine()
-            .image_present(&spec.image)
-            .await
-            .map_err(|e| e.to_string())?;
+        let known = self
+            .shared
+            .images
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(&spec.image);
+        let present = known
+            || self
+                .engine()
+                .image_present(&spec.image)
+                .await
+                .map_err(|e| e.to_string())?;
         if !present {
             if let Err(error) = self
                 .engine()
@@ -259,6 +269,11 @@ impl<E: Engine> Runner<E> {
                 }
             }
         }
+        self.shared
+            .images
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(spec.image.clone());
         let context = container::template_context(&assignment, &self.shared.node);
         let files = files::write_task_files(&self.shared.files_root, &assignment, &context)?;
         let plan = container::plan(&assignment, &context, &files)?;
@@ -272,7 +287,17 @@ impl<E: Engine> Runner<E> {
                 .map_err(message_of)?
                 .map(|c| c.id)
                 .ok_or_else(|| "dockerexec: container destroyed".to_string())?,
-            Err(error) => return Err(message_of(error)),
+            Err(error) => {
+                if matches!(&error, EngineError::Status { status: 404, .. }) {
+                    // The image went away meanwhile: look again next time.
+                    self.shared
+                        .images
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .remove(&spec.image);
+                }
+                return Err(message_of(error));
+            }
         };
         self.container = Some(id.clone());
         for join in plan.more_networks {
