@@ -313,9 +313,15 @@ fn merged_list_puts_swarm_first_and_drops_duplicates() {
     let local = vec![
         serde_json::json!({"Name": "bridge", "Id": "aef3", "Scope": "local", "Extra": 1}),
         serde_json::json!({"Name": "ingress", "Id": "ooy1txid3c4sgscoqr2rkyydx", "Scope": "swarm"}),
+        serde_json::json!({"Name": "ingress.ooy1txid3c4s", "Id": "b1", "Scope": "local",
+            "Labels": {"io.shoal.network.id": "ooy1txid3c4sgscoqr2rkyydx"}}),
     ];
     let merged = merge_lists(swarm, local).unwrap();
-    assert_eq!(merged.len(), 2);
+    assert_eq!(
+        merged.len(),
+        2,
+        "the agent's bridge for ingress is not listed: {merged:?}"
+    );
     assert_eq!(merged[0]["Name"], "ingress");
     assert_eq!(merged[0]["Containers"], Value::Null);
     assert_eq!(merged[1]["Extra"], 1);

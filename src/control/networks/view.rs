@@ -152,7 +152,9 @@ fn match_here(pattern: &[char], source: &[char]) -> bool {
 
 /// Merges the engine's own `GET /networks` answer (kept as JSON, so fields shoal does not
 /// model pass through) after the swarm networks, skipping local entries whose ID a swarm
-/// network already has, as the engine's router does.
+/// network already has, as the engine's router does, and the bridges that stand for swarm
+/// networks on this node (the agent's, labelled `io.shoal.network.id`): the engine lists a
+/// swarm network once.
 pub fn merge_lists(swarm: Vec<NetworkResource>, local: Vec<Value>) -> ControlResult<Vec<Value>> {
     let mut merged = Vec::with_capacity(swarm.len() + local.len());
     for network in &swarm {
@@ -163,6 +165,13 @@ pub fn merge_lists(swarm: Vec<NetworkResource>, local: Vec<Value>) -> ControlRes
     for value in local {
         let id = value.get("Id").and_then(Value::as_str);
         if id.is_some_and(|id| swarm.iter().any(|n| n.id == id)) {
+            continue;
+        }
+        let stands_for_swarm_network = value
+            .get("Labels")
+            .and_then(|l| l.get(crate::engine::NETWORK_LABEL))
+            .is_some();
+        if stands_for_swarm_network {
             continue;
         }
         merged.push(value);
