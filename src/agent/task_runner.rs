@@ -131,6 +131,12 @@ impl<E: Engine> Runner<E> {
         let state = self.status.state;
         if desired >= TaskState::Shutdown {
             if state >= TaskState::Complete {
+                // Wanted gone (its service was removed, or scaled down): nothing will read its
+                // logs, so the container goes now rather than when the task leaves the store.
+                if desired >= TaskState::Remove && self.container.is_some() {
+                    self.discard().await;
+                    return true;
+                }
                 return false;
             }
             self.stop().await;
@@ -498,6 +504,16 @@ impl<E: Engine> Runner<E> {
             container.exit_code = state.exit_code;
             container.pid = 0;
         }
+    }
+
+    /// Removes the container and files of an ended task that is wanted gone.
+    async fn discard(&mut self) {
+        if let Some(id) = self.container.take() {
+            if let Err(error) = self.engine().remove_container(&id).await {
+                tracing::warn!(task.id = %self.task_id(), %error, "cannot remove the container");
+            }
+        }
+        files::remove_task_files(&self.shared.files_root, self.task_id());
     }
 
     /// The task left the store: its container and files go.

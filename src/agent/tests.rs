@@ -334,3 +334,20 @@ fn reports_keep_the_latest_state_per_task() {
     assert_eq!(merged[0].task_id, "a");
     assert_eq!(merged[0].status.state, TaskState::Running);
 }
+
+#[tokio::test]
+async fn a_task_wanted_removed_loses_its_container_once_stopped() {
+    let mut h = start(FakeEngine::with_images(&["busybox:1"]));
+    let mut t1 = task("t1", busybox());
+    h.assign(t1.clone(), true);
+    h.until(TaskState::Running).await;
+    t1.desired_state = TaskState::Remove;
+    h.assign(t1, false);
+    h.until(TaskState::Shutdown).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while !h.engine.containers().is_empty() {
+        assert!(tokio::time::Instant::now() < deadline, "container kept");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    h.stop().await;
+}
