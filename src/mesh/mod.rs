@@ -27,8 +27,8 @@ pub mod routes;
 pub use proxy::Mesh;
 pub use routes::{routing_table, Route, RouteKey, RoutingTable};
 
-/// Debounce: let a burst of changes (a deploy, a batch of task reports) settle.
-const SETTLE: Duration = Duration::from_millis(5);
+/// Debounce, as the orchestrator does (see its SETTLE).
+const SETTLE: Duration = Duration::from_millis(10);
 /// How often ports that could not be bound are tried again.
 const RETRY: Duration = Duration::from_secs(2);
 

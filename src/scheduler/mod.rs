@@ -243,8 +243,9 @@ pub fn commands(plan: Plan, now: UnixNanos) -> Vec<Command> {
     commands
 }
 
-/// Debounce: let a burst of changes (a stack deploy, a batch of reports) settle.
-const SETTLE: Duration = Duration::from_millis(2);
+/// Debounce, as the orchestrator does (see its SETTLE: it also bounds how often the state is
+/// read while clients write).
+const SETTLE: Duration = Duration::from_millis(10);
 /// Look again at least this often, whatever happens.
 const SAFETY_NET: Duration = Duration::from_secs(10);
 /// After a write failed (leadership lost, a slow quorum), wait this long before retrying.
