@@ -599,3 +599,36 @@ networks:
         },
     );
 }
+
+#[test]
+fn a_spec_shoal_cannot_honour_is_refused_and_nothing_is_stored() {
+    let Some(t) = Target::shoal_swarm() else {
+        return;
+    };
+    let name = t.unique("sctp");
+    let port = t.port().to_string();
+    let out = t.docker(&[
+        "service",
+        "create",
+        "--detach",
+        "--no-resolve-image",
+        "--name",
+        &name,
+        "--publish",
+        &format!("published={port},target=80,protocol=sctp"),
+        BUSYBOX,
+    ]);
+    out.code(1).stderr_has(
+        "shoal does not support SCTP ports in ingress mode (its routing mesh carries TCP and UDP); publish with mode=host",
+    );
+    t.api("GET", &format!("/services/{name}")).status(404);
+    let body = serde_json::json!({
+        "Name": name,
+        "TaskTemplate": {"ContainerSpec": {"Image": BUSYBOX, "Isolation": "hyperv"}},
+    });
+    t.api_json("POST", "/services/create", &body).error(
+        400,
+        "shoal does not support Windows isolation modes (ContainerSpec.Isolation): tasks run on Linux engines",
+    );
+    assert!(t.get_json("/services").as_array().unwrap().is_empty());
+}

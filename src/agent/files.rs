@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use super::container::{container_spec, FileMount};
 use super::template::{Payload, TemplateContext};
 use crate::types::dispatch::Assignment;
+use crate::types::meta::Driver;
 
 const SECRETS_DIR: &str = "/run/secrets";
 const DEFAULT_MODE: u32 = 0o444;
@@ -28,6 +29,31 @@ struct Wanted<'a> {
     uid: &'a str,
     gid: &'a str,
     mode: u32,
+}
+
+impl<'a> Wanted<'a> {
+    fn new(
+        kind: &'static str,
+        id: &'a str,
+        data: &'a [u8],
+        templating: Option<&Driver>,
+        target: String,
+        (uid, gid, mode): (&'a str, &'a str, u32),
+    ) -> Self {
+        Wanted {
+            kind,
+            id,
+            data,
+            templated: templating.is_some_and(|t| !t.name.is_empty()),
+            target,
+            uid,
+            gid,
+            mode: match mode {
+                0 => DEFAULT_MODE,
+                mode => mode,
+            },
+        }
+    }
 }
 
 /// The task's directory of files.
@@ -59,28 +85,16 @@ pub fn write_task_files(
             .ok_or_else(|| format!("secret {} not found", reference.secret_name))?;
         let data = secret.spec.data.as_deref().unwrap_or_default();
         secret_payloads.insert(file.name.as_str(), data);
-        wanted.push(Wanted {
-            kind: "secrets",
-            id: &secret.id,
-            data,
-            templated: secret
-                .spec
-                .templating
-                .as_ref()
-                .is_some_and(|t| !t.name.is_empty()),
-            target: if file.name.starts_with('/') {
-                file.name.clone()
-            } else {
-                format!("{SECRETS_DIR}/{}", file.name)
-            },
-            uid: &file.uid,
-            gid: &file.gid,
-            mode: if file.mode == 0 {
-                DEFAULT_MODE
-            } else {
-                file.mode
-            },
-        });
+        let target = if file.name.starts_with('/') {
+            file.name.clone()
+        } else {
+            format!("{SECRETS_DIR}/{}", file.name)
+        };
+        let templating = secret.spec.templating.as_ref();
+        let owner = (file.uid.as_str(), file.gid.as_str(), file.mode);
+        wanted.push(Wanted::new(
+            "secrets", &secret.id, data, templating, target, owner,
+        ));
     }
     for reference in &spec.configs {
         let Some(file) = &reference.file else {
@@ -92,28 +106,17 @@ pub fn write_task_files(
             .find(|c| c.id == reference.config_id)
             .ok_or_else(|| format!("config {} not found", reference.config_name))?;
         config_payloads.insert(file.name.as_str(), &config.spec.data);
-        wanted.push(Wanted {
-            kind: "configs",
-            id: &config.id,
-            data: &config.spec.data,
-            templated: config
-                .spec
-                .templating
-                .as_ref()
-                .is_some_and(|t| !t.name.is_empty()),
-            target: if file.name.starts_with('/') {
-                file.name.clone()
-            } else {
-                format!("/{}", file.name)
-            },
-            uid: &file.uid,
-            gid: &file.gid,
-            mode: if file.mode == 0 {
-                DEFAULT_MODE
-            } else {
-                file.mode
-            },
-        });
+        let target = if file.name.starts_with('/') {
+            file.name.clone()
+        } else {
+            format!("/{}", file.name)
+        };
+        let templating = config.spec.templating.as_ref();
+        let data = config.spec.data.as_slice();
+        let owner = (file.uid.as_str(), file.gid.as_str(), file.mode);
+        wanted.push(Wanted::new(
+            "configs", &config.id, data, templating, target, owner,
+        ));
     }
     let env: Vec<String> = spec
         .env

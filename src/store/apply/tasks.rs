@@ -205,9 +205,7 @@ pub(super) fn set_desired_state(
         let mut task = Task::clone(current);
         task.desired_state = desired.desired;
         task.updated_at = timestamp(at);
-        task.set_version(index);
-        applied.push(change(Kind::Task, Action::Update, &task, at));
-        state.tasks.insert(task.id.clone(), Arc::new(task));
+        applied.push(store_updated_task(state, index, task, at));
     }
     Ok(applied)
 }
@@ -243,9 +241,7 @@ pub(super) fn assign_tasks(
             ..Default::default()
         };
         task.updated_at = timestamp(at);
-        task.set_version(index);
-        applied.push(change(Kind::Task, Action::Update, &task, at));
-        state.tasks.insert(task.id.clone(), Arc::new(task));
+        applied.push(store_updated_task(state, index, task, at));
     }
     Ok(applied)
 }
@@ -273,16 +269,23 @@ pub(super) fn update_task_status(
         let mut task = Task::clone(current);
         task.status = report.status.clone();
         task.updated_at = report.status.timestamp;
-        task.set_version(index);
-        applied.push(change(
-            Kind::Task,
-            Action::Update,
-            &task,
-            nanos(&task.updated_at),
-        ));
-        state.tasks.insert(task.id.clone(), Arc::new(task));
+        let at = nanos(&task.updated_at);
+        applied.push(store_updated_task(state, index, task, at));
     }
     Ok(applied)
+}
+
+/// Stamps a changed task with this entry's index, stores it, and answers its change event.
+fn store_updated_task(
+    state: &mut ClusterState,
+    index: u64,
+    mut task: Task,
+    at: UnixNanos,
+) -> Change {
+    task.set_version(index);
+    let event = change(Kind::Task, Action::Update, &task, at);
+    state.tasks.insert(task.id.clone(), Arc::new(task));
+    event
 }
 
 pub(super) fn remove_tasks(
