@@ -116,6 +116,21 @@ impl Manager {
     pub fn is_leader(&self) -> bool {
         self.raft.metrics().borrow().current_leader == Some(self.local.raft_id)
     }
+
+    /// Waits until this manager gains or loses the lead (never, once Raft has stopped). The
+    /// loops that only the leader runs look at everything when it gains it.
+    pub async fn leadership_changed(&self) {
+        let me = Some(self.local.raft_id);
+        let leading = self.is_leader();
+        let mut metrics = self.raft.metrics();
+        if metrics
+            .wait_for(|m| (m.current_leader == me) != leading)
+            .await
+            .is_err()
+        {
+            std::future::pending::<()>().await;
+        }
+    }
 }
 
 impl Control {

@@ -11,12 +11,12 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use crate::clock::SharedClock;
 use crate::control::Manager;
-use crate::store::{ClusterState, Command, TaskStatusUpdate};
+use crate::store::watch::ChangeCursor;
+use crate::store::{ClusterState, Command, Kind, TaskStatusUpdate};
 use crate::types::dispatch::{
     Assignment, AssignmentChange, Assignments, DispatchError, Dispatcher, DispatcherSession,
     StatusReport,
@@ -151,7 +151,7 @@ impl Dispatcher for LocalDispatcher {
             dispatcher: self.clone(),
             node_id: node_id.to_string(),
             progress: tokio::sync::Mutex::new(Progress {
-                applied: self.manager.store.feed().applied(),
+                changes: self.manager.store.feed().cursor(),
                 sent: HashMap::new(),
                 first: true,
             }),
@@ -168,7 +168,7 @@ pub struct LocalSession {
 
 /// What a session has sent so far.
 struct Progress {
-    applied: watch::Receiver<u64>,
+    changes: ChangeCursor,
     /// Task ID -> the desired state last sent (the rest of a task does not change once it is
     /// on a node, but for its status, which the agent itself reports).
     sent: HashMap<String, TaskState>,
@@ -257,8 +257,16 @@ impl DispatcherSession for LocalSession {
             if message.complete || !message.changes.is_empty() {
                 return Ok(message);
             }
-            if progress.applied.changed().await.is_err() {
-                return Err(DispatchError::SessionEnded);
+            // Only task changes alter what a node runs (the rest of an assignment is read
+            // when its task is sent).
+            loop {
+                if !progress.changes.wait().await {
+                    return Err(DispatchError::SessionEnded);
+                }
+                let pending = progress.changes.take();
+                if pending.lagged || pending.changes.iter().any(|c| c.kind == Kind::Task) {
+                    break;
+                }
             }
         }
     }

@@ -25,7 +25,7 @@ pub mod proxy;
 pub mod routes;
 
 pub use proxy::Mesh;
-pub use routes::{routing_table, Route, RouteKey, RoutingTable};
+pub use routes::{concerns_routes, routing_table, Route, RouteKey, RoutingTable};
 
 /// Debounce, as the orchestrator does (see its SETTLE).
 const SETTLE: Duration = Duration::from_millis(10);
@@ -34,19 +34,24 @@ const RETRY: Duration = Duration::from_secs(2);
 
 /// Keeps this node's published ports in line with the manager's store until `cancel`.
 pub async fn run(manager: Arc<Manager>, cancel: CancellationToken) {
-    let mut applied = manager.store.feed().applied();
+    let mut changes = manager.store.feed().cursor();
     let mut mesh = Mesh::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
-    let mut applied_table: Option<RoutingTable> = None;
+    let mut applied_table = RoutingTable::default();
     let mut unbound = 0;
+    let mut first = true;
     loop {
-        applied.borrow_and_update();
         let table = {
+            let pending = changes.take();
             let state = manager.store.read();
-            routing_table(&state)
+            (first || unbound > 0 || concerns_routes(&pending, &state, &applied_table))
+                .then(|| routing_table(&state))
         };
-        if unbound > 0 || applied_table.as_ref() != Some(&table) {
-            unbound = mesh.apply(&table);
-            applied_table = Some(table);
+        if let Some(table) = table {
+            if first || unbound > 0 || table != applied_table {
+                unbound = mesh.apply(&table);
+                applied_table = table;
+            }
+            first = false;
         }
         let retry = async {
             if unbound > 0 {
@@ -57,8 +62,8 @@ pub async fn run(manager: Arc<Manager>, cancel: CancellationToken) {
         };
         tokio::select! {
             _ = cancel.cancelled() => break,
-            changed = applied.changed() => {
-                if changed.is_err() {
+            arrived = changes.wait() => {
+                if !arrived {
                     break;
                 }
                 tokio::time::sleep(SETTLE).await;

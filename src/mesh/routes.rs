@@ -9,7 +9,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::net::{IpAddr, SocketAddr};
 
-use crate::store::ClusterState;
+use crate::store::watch::Pending;
+use crate::store::{ClusterState, Kind};
 use crate::types::endpoint::{PortConfig, PortProtocol, PublishMode};
 use crate::types::task::{Task, TaskState};
 
@@ -84,6 +85,26 @@ pub fn task_ip(task: &Task) -> Option<IpAddr> {
 fn parse_ip(address: &str) -> Option<IpAddr> {
     let ip = address.split_once('/').map_or(address, |(ip, _)| ip);
     ip.trim().parse().ok()
+}
+
+/// Whether `pending` changes can change the routing table `table` was built from: only changes
+/// to services that publish ingress ports (now, or in `table`) and to their tasks can.
+pub fn concerns_routes(pending: &Pending, state: &ClusterState, table: &RoutingTable) -> bool {
+    if pending.lagged {
+        return true;
+    }
+    let routed = |service_id: &str| {
+        table.routes.values().any(|r| r.service_id == service_id)
+            || state
+                .services
+                .get(service_id)
+                .is_some_and(|r| r.service.endpoint.ports.iter().any(is_ingress))
+    };
+    pending.changes.iter().any(|change| match change.kind {
+        Kind::Service => routed(&change.id),
+        Kind::Task => change.service_id.as_deref().is_some_and(routed),
+        _ => false,
+    })
 }
 
 /// The routing table of `state`. SCTP ports are left out (the mesh proxies TCP and UDP only),
@@ -426,5 +447,70 @@ mod tests {
             table.get(&key(PortProtocol::Tcp, 8080)).unwrap().backends,
             vec![addr("10.0.0.5:80")]
         );
+    }
+
+    #[test]
+    fn only_changes_to_published_services_and_their_tasks_concern_the_routes() {
+        use crate::store::watch::Pending;
+        use crate::store::{Action, Change};
+        let change = |kind, id: &str, service_id: Option<&str>| {
+            Arc::new(Change {
+                kind,
+                action: Action::Update,
+                id: id.into(),
+                name: String::new(),
+                at: 0,
+                attributes: Default::default(),
+                service_id: service_id.map(str::to_string),
+            })
+        };
+        let pending = |changes| Pending {
+            changes,
+            lagged: false,
+        };
+        let mut state = ClusterState::default();
+        add_service(&mut state, "web", vec![port(None, 8080, 80)]);
+        add_service(&mut state, "quiet", Vec::new());
+        let empty = RoutingTable::default();
+        let concerns = |p: &Pending, table: &RoutingTable| concerns_routes(p, &state, table);
+
+        assert!(concerns(
+            &pending(vec![change(Kind::Service, "web", None)]),
+            &empty
+        ));
+        assert!(concerns(
+            &pending(vec![change(Kind::Task, "t1", Some("web"))]),
+            &empty
+        ));
+        assert!(!concerns(
+            &pending(vec![change(Kind::Service, "quiet", None)]),
+            &empty
+        ));
+        assert!(!concerns(
+            &pending(vec![change(Kind::Task, "t2", Some("quiet"))]),
+            &empty
+        ));
+        assert!(!concerns(
+            &pending(vec![change(Kind::Node, "n", None)]),
+            &empty
+        ));
+        // A service that published before (in the table) concerns it even once gone.
+        let table = routing_table(&state);
+        assert!(!concerns(
+            &pending(vec![change(Kind::Service, "gone", None)]),
+            &table
+        ));
+        let mut without_web = state.clone();
+        without_web.services.remove("web");
+        assert!(concerns_routes(
+            &pending(vec![change(Kind::Service, "web", None)]),
+            &without_web,
+            &table
+        ));
+        let lagged = Pending {
+            changes: Vec::new(),
+            lagged: true,
+        };
+        assert!(concerns(&lagged, &empty));
     }
 }

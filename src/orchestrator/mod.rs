@@ -14,7 +14,7 @@
 //!
 //! Depends on `store` and `types`; the runner on `control` to read and propose.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,7 +22,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::clock::SharedClock;
 use crate::control::Manager;
-use crate::store::{ClusterState, Command, DesiredStateChange, ServiceRecord};
+use crate::store::watch::Pending;
+use crate::store::{ClusterState, Command, DesiredStateChange, Kind, ServiceRecord};
 use crate::types::meta::Timestamp;
 use crate::types::network::NetworkAttachment;
 use crate::types::node::{Node, NodeAvailability, NodeState};
@@ -104,12 +105,19 @@ pub struct Context<'a> {
 
 impl<'a> Context<'a> {
     pub fn new(state: &'a ClusterState, now: Nanos, memory: &'a Memory) -> Self {
+        Self::scoped(state, now, memory, &Scope::All)
+    }
+
+    /// A context holding only the tasks of the services in `scope`.
+    pub fn scoped(state: &'a ClusterState, now: Nanos, memory: &'a Memory, scope: &Scope) -> Self {
         let mut tasks: HashMap<&str, Vec<&Arc<Task>>> = HashMap::new();
         for task in state.tasks.values() {
-            tasks
-                .entry(task.service_id.as_str())
-                .or_default()
-                .push(task);
+            if scope.covers(&task.service_id) {
+                tasks
+                    .entry(task.service_id.as_str())
+                    .or_default()
+                    .push(task);
+            }
         }
         let retention = state
             .cluster
@@ -135,11 +143,67 @@ impl<'a> Context<'a> {
     }
 }
 
+/// Which services a round looks at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    All,
+    /// These services (present or removed) and their tasks.
+    Services(BTreeSet<String>),
+}
+
+impl Scope {
+    pub fn covers(&self, service_id: &str) -> bool {
+        match self {
+            Scope::All => true,
+            Scope::Services(ids) => ids.contains(service_id),
+        }
+    }
+
+    /// The services that `pending` changes concern. A change to a node, the cluster or a
+    /// network can concern every service (global services, evictions, task history limits,
+    /// attachments), and so can missed changes; secrets and configs concern none (tasks hold
+    /// their references).
+    pub fn of(pending: &Pending) -> Scope {
+        if pending.lagged {
+            return Scope::All;
+        }
+        let mut ids = BTreeSet::new();
+        for change in &pending.changes {
+            match change.kind {
+                Kind::Service => {
+                    ids.insert(change.id.clone());
+                }
+                Kind::Task => {
+                    if let Some(service_id) = &change.service_id {
+                        ids.insert(service_id.clone());
+                    }
+                }
+                Kind::Node | Kind::Cluster | Kind::Network => return Scope::All,
+                Kind::Secret | Kind::Config => {}
+            }
+        }
+        Scope::Services(ids)
+    }
+
+    fn is_empty(&self) -> bool {
+        matches!(self, Scope::Services(ids) if ids.is_empty())
+    }
+}
+
 /// Runs every reconciler over the state.
 pub fn reconcile(state: &ClusterState, now: Nanos, memory: &Memory) -> Plan {
-    let context = Context::new(state, now, memory);
+    reconcile_scope(state, now, memory, &Scope::All)
+}
+
+/// Runs every reconciler over the services in `scope`.
+pub fn reconcile_scope(state: &ClusterState, now: Nanos, memory: &Memory, scope: &Scope) -> Plan {
+    let context = Context::scoped(state, now, memory, scope);
     let mut plan = Plan::default();
-    for record in state.services.values() {
+    let services: Box<dyn Iterator<Item = &Arc<ServiceRecord>>> = match scope {
+        Scope::All => Box::new(state.services.values()),
+        Scope::Services(ids) => Box::new(ids.iter().filter_map(|id| state.services.get(id))),
+    };
+    for record in services {
         let mode = &record.service.spec.mode;
         if mode.global.is_some() {
             global::reconcile(&context, record, &mut plan);
@@ -325,28 +389,42 @@ pub fn commands(plan: &Plan, now: Nanos) -> Vec<Command> {
     commands
 }
 
-/// Debounce: let a burst of changes (a stack deploy, a batch of reports) settle. Also bounds
-/// how often the loop reads the whole state while clients write: at 2 ms, the manager loops'
-/// rounds cost sequential service creates a quarter of their rate (w1.create_seq 1.62× the
-/// engine's vs 2.02× at 10 ms), while 10 ms is lost in a container's start.
+/// Debounce: let a burst of changes (a stack deploy, a batch of reports) settle, so that one
+/// round covers them; 10 ms is lost in a container's start.
 const SETTLE: Duration = Duration::from_millis(10);
-/// Look again at least this often, whatever happens.
+/// Look at everything at least this often, whatever happens.
 const SAFETY_NET: Duration = Duration::from_secs(10);
 
 /// The leader's orchestrator loop: reconcile, propose, wait for a change or a deadline.
+///
+/// A round looks only at the services the changes since the last round concern ([`Scope::of`]),
+/// so that a client's write costs the loop a lookup and not a pass over every service; a
+/// deadline (restart delay, update delay, the safety net) or missed changes bring a round over
+/// everything.
 pub async fn run(manager: Arc<Manager>, clock: SharedClock, cancel: CancellationToken) {
-    let mut applied = manager.store.feed().applied();
+    let mut changes = manager.store.feed().cursor();
     let mut memory = Memory::default();
+    let mut scope = Scope::All;
+    // The earliest deadline any round asked for.
+    let mut wake_at: Option<Nanos> = None;
     loop {
         if cancel.is_cancelled() {
             return;
         }
         let now = clock.now_nanos();
-        let plan = if manager.is_leader() {
+        let leader = manager.is_leader();
+        let plan = if leader {
             let state = manager.store.read();
-            reconcile(&state, now, &memory)
+            reconcile_scope(&state, now, &memory, &scope)
         } else {
             Plan::default()
+        };
+        wake_at = match scope {
+            Scope::All => plan.wake_at,
+            Scope::Services(_) => match (wake_at, plan.wake_at) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            },
         };
         for (slot, at) in &plan.restarts {
             let history = memory.restarts.entry(slot.clone()).or_default();
@@ -363,25 +441,41 @@ pub async fn run(manager: Arc<Manager>, clock: SharedClock, cancel: Cancellation
             }
         }
         if wrote {
-            // Our own writes changed the state: look at the result before sleeping.
-            applied.borrow_and_update();
+            // Our own writes changed the state: look at what they touched before sleeping.
+            scope = Scope::of(&changes.take());
             continue;
         }
-        let sleep = plan
-            .wake_at
-            .map(|at| Duration::from_nanos(u64::try_from(at - now).unwrap_or(0)))
-            .unwrap_or(SAFETY_NET)
-            .min(SAFETY_NET);
-        tokio::select! {
-            _ = cancel.cancelled() => return,
-            changed = applied.changed() => {
-                if changed.is_err() {
-                    return;
+        // Wait for changes that concern some service, or for the deadline.
+        loop {
+            let sleep = wake_at
+                .map(|at| Duration::from_nanos(u64::try_from(at - now).unwrap_or(0)))
+                .unwrap_or(SAFETY_NET)
+                .min(SAFETY_NET)
+                .saturating_sub(Duration::from_nanos(
+                    u64::try_from(clock.now_nanos() - now).unwrap_or(0),
+                ));
+            tokio::select! {
+                _ = cancel.cancelled() => return,
+                arrived = changes.wait() => {
+                    if !arrived {
+                        return;
+                    }
+                    tokio::time::sleep(SETTLE).await;
+                    scope = Scope::of(&changes.take());
+                    if !leader || scope.is_empty() {
+                        continue;
+                    }
                 }
-                tokio::time::sleep(SETTLE).await;
-                applied.borrow_and_update();
+                _ = manager.leadership_changed() => {
+                    changes.take();
+                    scope = Scope::All;
+                }
+                _ = tokio::time::sleep(sleep) => {
+                    changes.take();
+                    scope = Scope::All;
+                }
             }
-            _ = tokio::time::sleep(sleep) => {}
+            break;
         }
     }
 }
@@ -411,3 +505,94 @@ pub fn by_slot<'a>(
 
 #[cfg(test)]
 pub(crate) mod testing;
+
+#[cfg(test)]
+mod scope_tests {
+    use std::collections::BTreeSet;
+    use std::sync::Arc;
+
+    use super::testing::*;
+    use super::*;
+    use crate::store::{Action as ChangeAction, Change};
+
+    fn change(kind: Kind, id: &str, service_id: Option<&str>) -> Arc<Change> {
+        Arc::new(Change {
+            kind,
+            action: ChangeAction::Update,
+            id: id.into(),
+            name: String::new(),
+            at: 0,
+            attributes: Default::default(),
+            service_id: service_id.map(str::to_string),
+        })
+    }
+
+    fn services(ids: &[&str]) -> Scope {
+        Scope::Services(ids.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>())
+    }
+
+    #[test]
+    fn changes_concern_their_service_or_everything() {
+        let pending = |changes| Pending {
+            changes,
+            lagged: false,
+        };
+        let of = |changes| Scope::of(&pending(changes));
+        assert_eq!(
+            of(vec![
+                change(Kind::Service, "a", None),
+                change(Kind::Task, "t", Some("b")),
+                change(Kind::Secret, "s", None),
+                change(Kind::Config, "c", None),
+            ]),
+            services(&["a", "b"])
+        );
+        assert!(of(vec![change(Kind::Secret, "s", None)]).is_empty());
+        for kind in [Kind::Node, Kind::Cluster, Kind::Network] {
+            assert_eq!(of(vec![change(kind, "x", None)]), Scope::All);
+        }
+        let lagged = Pending {
+            changes: Vec::new(),
+            lagged: true,
+        };
+        assert_eq!(Scope::of(&lagged), Scope::All);
+    }
+
+    #[test]
+    fn a_scoped_round_plans_for_its_services_only() {
+        let mut world = World::new();
+        let web = world.replicated("web", 2);
+        let db = world.replicated("db", 1);
+        let plan = reconcile_scope(&world.state, world.now, &world.memory, &services(&[&web]));
+        let planned: BTreeSet<String> = created(&plan).into_iter().map(|t| t.service_id).collect();
+        assert_eq!(planned, BTreeSet::from([web.clone()]));
+        assert_eq!(created(&plan).len(), 2);
+
+        // The whole round still sees both.
+        let planned: BTreeSet<String> = created(&world.reconcile())
+            .into_iter()
+            .map(|t| t.service_id)
+            .collect();
+        assert_eq!(planned, BTreeSet::from([web, db]));
+    }
+
+    #[test]
+    fn a_scoped_round_forgets_the_stopped_tasks_of_a_removed_service() {
+        let mut world = World::new();
+        let web = world.replicated("web", 2);
+        world.settle();
+        // Removing the service wants its tasks removed in the same entry; once they stop, the
+        // round that looks at the service forgets them.
+        world.remove_service(&web);
+        world.stop_shut_down_tasks();
+        let plan = reconcile_scope(&world.state, world.now, &world.memory, &services(&[&web]));
+        let forgotten = plan
+            .actions
+            .iter()
+            .filter(|a| matches!(a, Action::Remove { .. }))
+            .count();
+        assert_eq!(forgotten, 2, "{:?}", plan.actions);
+        let other = reconcile_scope(&world.state, world.now, &world.memory, &services(&["x"]));
+        assert!(other.actions.is_empty());
+    }
+}

@@ -25,7 +25,8 @@ use tokio_util::sync::CancellationToken;
 use crate::clock::SharedClock;
 use crate::control::Manager;
 use crate::store::command::UnixNanos;
-use crate::store::{ClusterState, Command, ServiceRecord, TaskAssignment, TaskStatusUpdate};
+use crate::store::watch::Pending;
+use crate::store::{ClusterState, Command, Kind, ServiceRecord, TaskAssignment, TaskStatusUpdate};
 use crate::types::meta::Timestamp;
 use crate::types::task::{Task, TaskState, TaskStatus};
 
@@ -243,22 +244,33 @@ pub fn commands(plan: Plan, now: UnixNanos) -> Vec<Command> {
     commands
 }
 
-/// Debounce, as the orchestrator does (see its SETTLE: it also bounds how often the state is
-/// read while clients write).
+/// Debounce, as the orchestrator does (see its SETTLE).
 const SETTLE: Duration = Duration::from_millis(10);
 /// Look again at least this often, whatever happens.
 const SAFETY_NET: Duration = Duration::from_secs(10);
 /// After a write failed (leadership lost, a slow quorum), wait this long before retrying.
 const RETRY: Duration = Duration::from_millis(500);
 
-/// The leader's scheduling loop: schedule, propose, wait for a change.
+/// Whether `pending` changes can make a task placeable or change where it fits: only tasks
+/// (new pending ones, ended ones freeing resources and ports) and nodes do. A client creating
+/// services, secrets or configs does not wake the scheduler.
+fn concerns_scheduling(pending: &Pending) -> bool {
+    pending.lagged
+        || pending
+            .changes
+            .iter()
+            .any(|c| matches!(c.kind, Kind::Task | Kind::Node))
+}
+
+/// The leader's scheduling loop: schedule, propose, wait for a change that concerns it.
 pub async fn run(manager: Arc<Manager>, clock: SharedClock, cancel: CancellationToken) {
-    let mut applied = manager.store.feed().applied();
+    let mut changes = manager.store.feed().cursor();
     loop {
         if cancel.is_cancelled() {
             return;
         }
-        let plan = if manager.is_leader() {
+        let leader = manager.is_leader();
+        let plan = if leader {
             let state = manager.store.read();
             schedule(&state)
         } else {
@@ -281,20 +293,26 @@ pub async fn run(manager: Arc<Manager>, clock: SharedClock, cancel: Cancellation
         }
         if wrote && !failed {
             // Our own writes changed the state: look at the result before sleeping.
-            applied.borrow_and_update();
+            changes.take();
             continue;
         }
-        let sleep = if failed { RETRY } else { SAFETY_NET };
-        tokio::select! {
-            _ = cancel.cancelled() => return,
-            changed = applied.changed() => {
-                if changed.is_err() {
-                    return;
+        let deadline = tokio::time::Instant::now() + if failed { RETRY } else { SAFETY_NET };
+        loop {
+            tokio::select! {
+                _ = cancel.cancelled() => return,
+                arrived = changes.wait() => {
+                    if !arrived {
+                        return;
+                    }
+                    tokio::time::sleep(SETTLE).await;
+                    if !leader || !concerns_scheduling(&changes.take()) {
+                        continue;
+                    }
                 }
-                tokio::time::sleep(SETTLE).await;
-                applied.borrow_and_update();
+                _ = manager.leadership_changed() => {}
+                _ = tokio::time::sleep_until(deadline) => {}
             }
-            _ = tokio::time::sleep(sleep) => {}
+            break;
         }
     }
 }

@@ -1,8 +1,9 @@
 //! The change feed: what `apply` changed, published after it is committed.
 //!
-//! Two consumers: level-triggered loops (orchestrators, the scheduler) that only need to know
-//! "something changed, look again" (`applied` index watch), and `/events`, which replays a
-//! bounded history and then follows new changes (`subscribe`).
+//! Three kinds of consumers: the manager loops (orchestrator, scheduler, mesh, dispatcher
+//! sessions), which take the changes since they last looked ([`ChangeCursor`]) and look again
+//! only at what those touch; `/events`, which replays a bounded history and then follows new
+//! changes (`subscribe`); and waiters that only need "something was applied" (`applied`).
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -65,9 +66,65 @@ impl ChangeFeed {
         (history.iter().cloned().collect(), receiver)
     }
 
-    /// A watch of the last applied log index, for level-triggered loops.
+    /// A watch of the last applied log index.
     pub fn applied(&self) -> watch::Receiver<u64> {
         self.applied.subscribe()
+    }
+
+    /// A cursor over the changes published from now on.
+    pub fn cursor(&self) -> ChangeCursor {
+        ChangeCursor {
+            live: self.live.subscribe(),
+            pending: Pending::default(),
+        }
+    }
+}
+
+/// The changes one loop has not looked at yet.
+#[derive(Debug)]
+pub struct ChangeCursor {
+    live: broadcast::Receiver<Arc<Change>>,
+    pending: Pending,
+}
+
+/// What arrived since a loop last looked.
+#[derive(Debug, Default)]
+pub struct Pending {
+    pub changes: Vec<Arc<Change>>,
+    /// Some changes were missed (the loop fell more than [`LAG`] behind): look at everything.
+    pub lagged: bool,
+}
+
+impl Pending {
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty() && !self.lagged
+    }
+}
+
+impl ChangeCursor {
+    /// Waits until something arrived; `false` once the feed is gone.
+    pub async fn wait(&mut self) -> bool {
+        if !self.pending.is_empty() {
+            return true;
+        }
+        match self.live.recv().await {
+            Ok(change) => self.pending.changes.push(change),
+            Err(broadcast::error::RecvError::Lagged(_)) => self.pending.lagged = true,
+            Err(broadcast::error::RecvError::Closed) => return false,
+        }
+        true
+    }
+
+    /// Everything that arrived so far, without waiting.
+    pub fn take(&mut self) -> Pending {
+        loop {
+            match self.live.try_recv() {
+                Ok(change) => self.pending.changes.push(change),
+                Err(broadcast::error::TryRecvError::Lagged(_)) => self.pending.lagged = true,
+                Err(_) => break,
+            }
+        }
+        std::mem::take(&mut self.pending)
     }
 }
 
@@ -85,6 +142,7 @@ mod tests {
             name: id.into(),
             at: 1,
             attributes: Default::default(),
+            service_id: None,
         }
     }
 
@@ -97,6 +155,32 @@ mod tests {
         feed.publish(2, vec![change("b")]);
         assert_eq!(live.recv().await.unwrap().id, "b");
         assert_eq!(*feed.applied().borrow(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_cursor_takes_what_arrived_since_it_last_looked() {
+        let feed = ChangeFeed::new();
+        feed.publish(1, vec![change("before")]);
+        let mut cursor = feed.cursor();
+        assert!(cursor.take().is_empty());
+        feed.publish(2, vec![change("a"), change("b")]);
+        assert!(cursor.wait().await);
+        feed.publish(3, vec![change("c")]);
+        let pending = cursor.take();
+        let ids: Vec<&str> = pending.changes.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, ["a", "b", "c"]);
+        assert!(!pending.lagged);
+        assert!(cursor.take().is_empty());
+    }
+
+    #[test]
+    fn a_cursor_that_falls_behind_is_told_to_look_at_everything() {
+        let feed = ChangeFeed::new();
+        let mut cursor = feed.cursor();
+        for i in 0..(LAG + 1) {
+            feed.publish(i as u64, vec![change(&i.to_string())]);
+        }
+        assert!(cursor.take().lagged);
     }
 
     #[test]

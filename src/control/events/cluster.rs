@@ -114,6 +114,7 @@ mod tests {
             name: "app_app".into(),
             at,
             attributes: Default::default(),
+            service_id: None,
         }
     }
 

@@ -36,6 +36,10 @@ pub struct Change {
     pub at: UnixNanos,
     /// Extra event attributes (e.g. `replicas.old`/`replicas.new` on service updates).
     pub attributes: BTreeMap<String, String>,
+    /// For a task: its service, so a loop can tell whom the change concerns even once the
+    /// task is gone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -290,6 +294,7 @@ pub(super) fn change<T: StoredObject>(
         name: object.name().to_string(),
         at,
         attributes: BTreeMap::new(),
+        service_id: None,
     }
 }
 
@@ -306,6 +311,7 @@ fn cluster_change(action: Action, id: &str, at: UnixNanos) -> Change {
         name: String::new(),
         at,
         attributes: BTreeMap::new(),
+        service_id: None,
     }
 }
 

@@ -154,12 +154,7 @@ pub(super) fn create_tasks(
             attachment.network = (**network).clone();
         }
         task.set_version(index);
-        changes.push(change(
-            Kind::Task,
-            Action::Create,
-            &task,
-            nanos(&task.created_at),
-        ));
+        changes.push(task_change(Action::Create, &task, nanos(&task.created_at)));
         state.tasks.insert(task.id.clone(), Arc::new(task));
     }
     Ok(changes)
@@ -275,6 +270,14 @@ pub(super) fn update_task_status(
     Ok(applied)
 }
 
+/// A task's change, naming its service.
+fn task_change(action: Action, task: &Task, at: UnixNanos) -> Change {
+    Change {
+        service_id: Some(task.service_id.clone()),
+        ..change(Kind::Task, action, task, at)
+    }
+}
+
 /// Stamps a changed task with this entry's index, stores it, and answers its change event.
 fn store_updated_task(
     state: &mut ClusterState,
@@ -283,7 +286,7 @@ fn store_updated_task(
     at: UnixNanos,
 ) -> Change {
     task.set_version(index);
-    let event = change(Kind::Task, Action::Update, &task, at);
+    let event = task_change(Action::Update, &task, at);
     state.tasks.insert(task.id.clone(), Arc::new(task));
     event
 }
@@ -296,7 +299,7 @@ pub(super) fn remove_tasks(
     let mut changes = Vec::with_capacity(ids.len());
     for id in ids {
         if let Some(task) = state.tasks.remove(id) {
-            changes.push(change(Kind::Task, Action::Remove, task.as_ref(), at));
+            changes.push(task_change(Action::Remove, &task, at));
         }
     }
     Ok(changes)
