@@ -114,7 +114,7 @@ impl Manager {
 
     /// Whether this manager leads the Raft group now.
     pub fn is_leader(&self) -> bool {
-        self.raft.metrics().borrow().current_leader == Some(self.local.raft_id)
+        self.raft.server_metrics().borrow().current_leader == Some(self.local.raft_id)
     }
 
     /// Waits until this manager gains or loses the lead (never, once Raft has stopped). The
@@ -122,7 +122,8 @@ impl Manager {
     pub async fn leadership_changed(&self) {
         let me = Some(self.local.raft_id);
         let leading = self.is_leader();
-        let mut metrics = self.raft.metrics();
+        // The server metrics change with the vote and the leader only, not with every write.
+        let mut metrics = self.raft.server_metrics();
         if metrics
             .wait_for(|m| (m.current_leader == me) != leading)
             .await

@@ -22,7 +22,7 @@ pub mod network;
 pub mod state_machine;
 pub mod wal;
 
-pub use log_store::LogStore;
+pub use log_store::{LogStore, WritesInFlight};
 pub use state_machine::StateMachine;
 
 pub type NodeId = u64;
@@ -56,11 +56,18 @@ pub enum StartError {
     Raft(String),
 }
 
+/// Where a manager's Raft node keeps its log.
+pub struct LogPlace<'a> {
+    pub wal_dir: &'a std::path::Path,
+    /// The proposer's count of waiting writes (see [`LogStore`]).
+    pub writes: WritesInFlight,
+}
+
 /// Starts this manager's Raft node over `db` and `store`. With `bootstrap`, it initialises a
 /// new single-voter cluster (`swarm init`).
 pub async fn start(
     db: Arc<Database>,
-    wal_dir: &std::path::Path,
+    log: LogPlace<'_>,
     store: Arc<Store>,
     raft_id: NodeId,
     addr: String,
@@ -81,8 +88,8 @@ pub async fn start(
             .validate()
             .map_err(|e| StartError::Config(e.to_string()))?,
     );
-    let log_store =
-        LogStore::open(db.clone(), wal_dir).map_err(|e| StartError::Storage(e.to_string()))?;
+    let log_store = LogStore::open(db.clone(), log.wal_dir, log.writes)
+        .map_err(|e| StartError::Storage(e.to_string()))?;
     let state_machine = StateMachine::new(db, store, applied_meta)
         .map_err(|e| StartError::Storage(e.to_string()))?;
     let raft = Raft::new(raft_id, config, network::Network, log_store, state_machine)
@@ -116,7 +123,11 @@ mod tests {
         ) -> Result<(tempfile::TempDir, LogStore, StateMachine), StorageError<NodeId>> {
             let dir = tempfile::tempdir().expect("temp dir");
             let db = Arc::new(redb::Database::create(dir.path().join("t.redb")).expect("db"));
-            let log_store = LogStore::open(db.clone(), &dir.path().join("log"))?;
+            let log_store = LogStore::open(
+                db.clone(),
+                &dir.path().join("log"),
+                super::WritesInFlight::default(),
+            )?;
             let (store, meta) = Store::open(db.clone()).expect("store");
             let state_machine = StateMachine::new(db, Arc::new(store), meta)?;
             Ok((dir, log_store, state_machine))
