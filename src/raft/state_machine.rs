@@ -2,6 +2,7 @@
 //! changed, publish it, and build or install snapshots.
 
 use std::io::Cursor;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use openraft::storage::{RaftStateMachine, Snapshot};
@@ -34,6 +35,8 @@ pub struct StateMachine {
     db: Arc<Database>,
     store: Arc<Store>,
     applied: Applied,
+    /// A checkpoint is being written in the background.
+    checkpointing: Arc<AtomicBool>,
 }
 
 impl StateMachine {
@@ -47,7 +50,12 @@ impl StateMachine {
             Some(bytes) => codec::decode(&bytes).map_err(|e| sm_error(ErrorVerb::Read, &e))?,
             None => Applied::default(),
         };
-        Ok(Self { db, store, applied })
+        Ok(Self {
+            db,
+            store,
+            applied,
+            checkpointing: Arc::new(AtomicBool::new(false)),
+        })
     }
 
     fn save_snapshot(&self, snapshot: &StoredSnapshot) -> Result<(), StorageError<NodeId>> {
@@ -94,6 +102,27 @@ impl StateMachine {
             meta,
             data: data.value().to_vec(),
         }))
+    }
+
+    /// Every few hundred entries, writes the changed objects to the tables (without fsync), on
+    /// the blocking pool: applies go on meanwhile. A failed checkpoint keeps its objects dirty
+    /// for the next one; the durable one before a snapshot reports failures.
+    fn checkpoint_if_due(&self) {
+        if !self.store.checkpoint_due() || self.checkpointing.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let store = self.store.clone();
+        let checkpointing = self.checkpointing.clone();
+        let write = move || {
+            if let Err(error) = store.checkpoint(false) {
+                tracing::warn!(%error, "checkpoint of the cluster state failed; will retry");
+            }
+            checkpointing.store(false, Ordering::Release);
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => drop(runtime.spawn_blocking(write)),
+            Err(_) => write(),
+        }
     }
 }
 
@@ -183,10 +212,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         let Some(last) = self.applied.last_applied else {
             return Ok(results);
         };
-        // Memory only, and only every few hundred entries: no fsync on this path.
-        self.store
-            .checkpoint_if_due()
-            .map_err(|e| sm_error(ErrorVerb::Write, &e))?;
+        self.checkpoint_if_due();
         self.store.publish(last.index, changes);
         Ok(results)
     }

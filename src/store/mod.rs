@@ -5,7 +5,7 @@
 //! [`Store::apply_batch`], persists with [`Store::persist`], and publishes.
 
 use std::ops::Deref;
-use std::sync::{Arc, RwLock, RwLockReadGuard};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 
 use redb::Database;
 
@@ -37,6 +37,8 @@ pub struct Store {
     inner: RwLock<Inner>,
     db: Arc<Database>,
     feed: ChangeFeed,
+    /// Held while a checkpoint or a snapshot install writes the tables.
+    checkpointing: Mutex<()>,
 }
 
 /// The state and the raft layer's metadata about it (last applied entry, membership), kept
@@ -89,6 +91,7 @@ impl Store {
                 inner: RwLock::new(inner),
                 db,
                 feed: ChangeFeed::new(),
+                checkpointing: Mutex::new(()),
             },
             meta,
         ))
@@ -135,41 +138,40 @@ impl Store {
         inner.entries_since_checkpoint += 1;
     }
 
-    /// Writes what changed to the tables once enough entries have been applied since the last
-    /// time (without fsync: the next durable log commit carries it). Cheap otherwise.
-    pub fn checkpoint_if_due(&self) -> Result<(), tables::TableError> {
-        let due = self
-            .inner
+    /// Whether enough entries have been applied since the last checkpoint to write one.
+    pub fn checkpoint_due(&self) -> bool {
+        self.inner
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .entries_since_checkpoint
-            >= CHECKPOINT_EVERY;
-        if due {
-            self.checkpoint(false)?;
-        }
-        Ok(())
+            >= CHECKPOINT_EVERY
     }
 
-    /// Writes every object changed since the last checkpoint, and the raft metadata.
+    /// Writes every object changed since the last checkpoint, and the raft metadata. The
+    /// objects are taken under the state's lock and encoded and written after it is released,
+    /// so reads and applies do not wait for the disk; checkpoints themselves run one at a time,
+    /// so an older one never lands after a newer one.
     pub fn checkpoint(&self, durable: bool) -> Result<(), tables::TableError> {
-        let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
-        if inner.entries_since_checkpoint == 0 && inner.dirty.is_empty() && !durable {
-            return Ok(());
-        }
-        let dirty = std::mem::take(&mut inner.dirty);
-        let keys = dirty.iter().map(|(kind, id)| (*kind, id.as_str()));
-        let written = tables::write_objects(&self.db, &inner.state, keys, &inner.meta, durable);
-        match written {
-            Ok(()) => {
-                inner.entries_since_checkpoint = 0;
-                Ok(())
+        let _one_at_a_time = self.checkpointing.lock().unwrap_or_else(|e| e.into_inner());
+        let (dirty, objects, meta) = {
+            let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
+            if inner.entries_since_checkpoint == 0 && inner.dirty.is_empty() && !durable {
+                return Ok(());
             }
-            Err(error) => {
-                // Keep them dirty: the next checkpoint tries again.
-                inner.dirty = dirty;
-                Err(error)
-            }
+            let dirty = std::mem::take(&mut inner.dirty);
+            inner.entries_since_checkpoint = 0;
+            let keys = dirty.iter().map(|(kind, id)| (*kind, id.as_str()));
+            let objects = tables::dirty_objects(&inner.state, keys);
+            (dirty, objects, inner.meta.clone())
+        };
+        let written = tables::write_objects(&self.db, objects, &meta, durable);
+        if written.is_err() {
+            // Keep them dirty: the next checkpoint tries again.
+            let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
+            inner.dirty.extend(dirty);
+            inner.entries_since_checkpoint = inner.entries_since_checkpoint.max(1);
         }
+        written
     }
 
     /// Publishes applied changes to the feed.
@@ -196,6 +198,7 @@ impl Store {
                 source,
             })?;
         installed.rebuild_names();
+        let _one_at_a_time = self.checkpointing.lock().unwrap_or_else(|e| e.into_inner());
         tables::replace_all(&self.db, &installed, meta)?;
         *self.inner.write().unwrap_or_else(|e| e.into_inner()) = Inner {
             state: installed,
@@ -214,5 +217,59 @@ impl Store {
     /// Writes everything applied so far, durably (snapshots, shutdown).
     pub fn sync(&self) -> Result<(), tables::TableError> {
         self.checkpoint(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::secret::{Secret, SecretSpec};
+
+    fn create_secret(id: &str) -> Command {
+        Command::CreateSecret {
+            secret: Box::new(Secret {
+                id: id.into(),
+                spec: SecretSpec {
+                    name: format!("name-{id}"),
+                    ..SecretSpec::default()
+                },
+                ..Secret::default()
+            }),
+        }
+    }
+
+    #[test]
+    fn a_checkpoint_writes_what_changed_and_a_reopened_store_reads_it() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("state.redb");
+        let db = Arc::new(Database::create(&path).expect("db"));
+        let (store, _) = Store::open(db.clone()).expect("open");
+        let mut index = 0;
+        for i in 0..CHECKPOINT_EVERY {
+            index += 1;
+            let (results, _) =
+                store.apply_batch(index, &vec![create_secret(&format!("s{i}"))], vec![]);
+            assert!(results.iter().all(Result::is_ok));
+        }
+        assert!(store.checkpoint_due());
+        index += 1;
+        let remove = Command::RemoveSecret {
+            id: "s0".into(),
+            at: 1,
+        };
+        let (results, _) = store.apply_batch(index, &vec![remove], b"meta".to_vec());
+        assert!(results.iter().all(Result::is_ok));
+        store.checkpoint(false).expect("checkpoint");
+        assert!(!store.checkpoint_due());
+        drop(store);
+        drop(db);
+
+        let db = Arc::new(Database::create(&path).expect("reopen"));
+        let (reopened, meta) = Store::open(db).expect("open again");
+        assert_eq!(meta.as_deref(), Some(&b"meta"[..]));
+        let state = reopened.read();
+        assert_eq!(state.secrets.len(), CHECKPOINT_EVERY as usize - 1);
+        assert!(!state.secrets.contains_key("s0"));
+        assert!(state.secrets.contains_key("s1"));
     }
 }

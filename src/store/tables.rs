@@ -87,13 +87,52 @@ fn insert<T: StoredObject>(state: &mut ClusterState, bytes: &[u8]) -> Result<(),
     Ok(())
 }
 
-/// Writes the objects named by `keys` as they are in `state` now (removed ones are deleted),
-/// plus `meta`, in one transaction; with `durable` false it is not fsynced (the next durable
-/// commit of the log carries it to disk).
-pub fn write_objects<'a>(
-    db_handle: &Database,
+/// Turns one object into its stored bytes.
+type Encoder = Box<dyn FnOnce() -> Result<Vec<u8>, CodecError> + Send>;
+
+/// One object a checkpoint writes: taken from the state under its lock (an `Arc` clone), and
+/// encoded and written after the lock is released.
+pub struct DirtyObject {
+    kind: Kind,
+    key: String,
+    /// `None`: the object was removed.
+    encode: Option<Encoder>,
+}
+
+/// The objects named by `keys` as they are in `state` now (removed ones as removals).
+pub fn dirty_objects<'a>(
     state: &ClusterState,
     keys: impl Iterator<Item = (Kind, &'a str)>,
+) -> Vec<DirtyObject> {
+    fn take<T: StoredObject>(state: &ClusterState, id: &str) -> Option<Encoder> {
+        let object = state.get::<T>(id)?.clone();
+        Some(Box::new(move || codec::encode(object.as_ref())))
+    }
+    keys.map(|(kind, id)| {
+        let (key, encode) = match kind {
+            Kind::Cluster => {
+                let cluster = state.cluster.clone();
+                let encode =
+                    cluster.map(|c| -> Encoder { Box::new(move || codec::encode(c.as_ref())) });
+                (CLUSTER_ID.to_string(), encode)
+            }
+            Kind::Node => (id.to_string(), take::<Node>(state, id)),
+            Kind::Service => (id.to_string(), take::<ServiceRecord>(state, id)),
+            Kind::Task => (id.to_string(), take::<Task>(state, id)),
+            Kind::Secret => (id.to_string(), take::<Secret>(state, id)),
+            Kind::Config => (id.to_string(), take::<Config>(state, id)),
+            Kind::Network => (id.to_string(), take::<Network>(state, id)),
+        };
+        DirtyObject { kind, key, encode }
+    })
+    .collect()
+}
+
+/// Writes `objects` and `meta` in one transaction; with `durable` false it is not fsynced (the
+/// next durable commit of the log carries it to disk).
+pub fn write_objects(
+    db_handle: &Database,
+    objects: Vec<DirtyObject>,
     meta: &[u8],
     durable: bool,
 ) -> Result<(), TableError> {
@@ -102,34 +141,22 @@ pub fn write_objects<'a>(
         txn.set_durability(Durability::None).map_err(db)?;
     }
     {
-        let mut objects = txn.open_table(OBJECTS).map_err(db)?;
-        for (object_kind, id) in keys {
-            let kind = object_kind.as_str();
-            let encoded = match object_kind {
-                Kind::Cluster => state
-                    .cluster
-                    .as_ref()
-                    .map(|c| (CLUSTER_ID, codec::encode(c.as_ref()))),
-                Kind::Node => encoded::<Node>(state, id),
-                Kind::Service => encoded::<ServiceRecord>(state, id),
-                Kind::Task => encoded::<Task>(state, id),
-                Kind::Secret => encoded::<Secret>(state, id),
-                Kind::Config => encoded::<Config>(state, id),
-                Kind::Network => encoded::<Network>(state, id),
-            };
-            match encoded {
-                Some((key_id, bytes)) => {
-                    let bytes = bytes.map_err(|source| TableError::Codec {
+        let mut table = txn.open_table(OBJECTS).map_err(db)?;
+        for object in objects {
+            let kind = object.kind.as_str();
+            match object.encode {
+                Some(encode) => {
+                    let bytes = encode().map_err(|source| TableError::Codec {
                         kind: kind.to_string(),
-                        id: id.to_string(),
+                        id: object.key.clone(),
                         source,
                     })?;
-                    objects
-                        .insert((kind, key_id), bytes.as_slice())
+                    table
+                        .insert((kind, object.key.as_str()), bytes.as_slice())
                         .map_err(db)?;
                 }
                 None => {
-                    objects.remove((kind, id)).map_err(db)?;
+                    table.remove((kind, object.key.as_str())).map_err(db)?;
                 }
             }
         }
@@ -137,13 +164,6 @@ pub fn write_objects<'a>(
         sm_meta.insert(APPLIED, meta).map_err(db)?;
     }
     txn.commit().map_err(db)
-}
-
-fn encoded<'a, T: StoredObject>(
-    state: &ClusterState,
-    id: &'a str,
-) -> Option<(&'a str, Result<Vec<u8>, CodecError>)> {
-    state.get::<T>(id).map(|o| (id, codec::encode(o.as_ref())))
 }
 
 /// Replaces every object with `state` and writes `meta`, durably (snapshot install, leave).
