@@ -6,16 +6,16 @@
 //!
 //! Where the fsync runs depends on the load ([`WritesInFlight`]): when the entry carries every
 //! write that is waiting, nothing else could use the worker meanwhile, so it syncs right on
-//! it; when other writes wait, the worker is handed to another thread for the sync
-//! (`block_in_place`), so their requests are read and queued during it and the next entry is
-//! ready when this one is durable. Measured on two cores: the hand-off costs a sequential
+//! it; when other writes wait, or when syncs are slow (the runtime would stand still that
+//! long), the worker is handed to another thread for the sync (`block_in_place`), so other
+//! requests are served and the next entry is ready when this one is durable. Measured on two cores: the hand-off costs a sequential
 //! client ~15 % of its rate; syncing in place costs four concurrent clients ~13 % of theirs.
 
 use std::collections::VecDeque;
 use std::fmt::Debug;
 use std::ops::{Bound, RangeBounds};
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use openraft::storage::{LogFlushed, LogState, RaftLogStorage};
@@ -47,6 +47,10 @@ struct OpenLog {
 
 /// How many appended entries stay decoded in memory.
 const RECENT: usize = 64;
+
+/// Above this average append time (a slow disk) the log never syncs on the worker itself: the
+/// runtime (API, routing mesh) would stand still for as long.
+const IN_PLACE_SYNC_MAX_MICROS: u64 = 1_000;
 
 /// How many client writes are between their proposal and its answer: the proposer counts
 /// them, the log store reads the count to choose where to sync. Cheap to clone.
@@ -98,6 +102,8 @@ impl OpenLog {
 pub struct LogStore {
     db: Arc<Database>,
     writes: WritesInFlight,
+    /// Moving average of an append's write and sync, in microseconds.
+    sync_micros: Arc<AtomicU64>,
     log: Arc<Mutex<OpenLog>>,
 }
 
@@ -124,6 +130,7 @@ impl LogStore {
         Ok(Self {
             db,
             writes,
+            sync_micros: Arc::new(AtomicU64::new(0)),
             log: Arc::new(Mutex::new(OpenLog {
                 wal,
                 last_purged,
@@ -276,10 +283,16 @@ impl RaftLogStorage<TypeConfig> for LogStore {
             })
             .sum();
         let others_wait = self.writes.count() > commands;
+        let slow_disk = self.sync_micros.load(Ordering::Relaxed) > IN_PLACE_SYNC_MAX_MICROS;
         let log = self.log.clone();
+        let sync_micros = self.sync_micros.clone();
         let write = move || -> Result<(), StorageError<NodeId>> {
             let mut log = log.lock().unwrap_or_else(|e| e.into_inner());
+            let started = std::time::Instant::now();
             log.wal.append(&encoded).map_err(|e| write_logs(&e))?;
+            let took = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+            let average = sync_micros.load(Ordering::Relaxed);
+            sync_micros.store(average - average / 8 + took / 8, Ordering::Relaxed);
             if let Some(last) = appended.last() {
                 log.last = Some(*last.get_log_id());
             }
@@ -291,7 +304,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
             }
             Ok(())
         };
-        let result = if others_wait {
+        let result = if others_wait || slow_disk {
             blocking(write)
                 .await
                 .map_err(|e| write_logs(&e))
