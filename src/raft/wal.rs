@@ -24,6 +24,8 @@ pub const SEGMENT_SIZE: u64 = 16 << 20;
 const HEADER: usize = 16;
 const SUFFIX: &str = "wal";
 const SPARE: &str = "spare.tmp";
+/// Direct writes cover whole blocks of this size, from buffers aligned to it.
+const BLOCK: usize = 4096;
 
 /// Where one entry lives.
 #[derive(Debug, Clone, Copy)]
@@ -35,6 +37,8 @@ struct Location {
 
 struct Segment {
     file: File,
+    /// The same file opened for direct writes, where the filesystem allows it.
+    direct: Option<File>,
     /// Where the next record goes.
     end: u64,
     /// Index of the last record physically in the file, if any. A record that does not
@@ -50,6 +54,9 @@ pub struct Wal {
     locations: VecDeque<Location>,
     /// A zero-filled segment made ahead of time, so a roll-over does not wait for it.
     spare: Option<std::thread::JoinHandle<io::Result<File>>>,
+    /// The active segment's bytes from the start of its last, partly filled block to its end
+    /// of data: a direct write rewrites that block whole.
+    tail: Vec<u8>,
 }
 
 fn invalid(message: impl Into<String>) -> io::Error {
@@ -89,6 +96,38 @@ fn create_zeroed(path: &Path) -> io::Result<File> {
     Ok(file)
 }
 
+/// Opens `path` for direct writes, or `None` where the filesystem refuses them.
+fn open_direct(path: &Path) -> Option<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    OpenOptions::new()
+        .write(true)
+        .custom_flags(libc::O_DIRECT)
+        .open(path)
+        .ok()
+}
+
+/// Writes `tail` and then `data` at `start` (block-aligned) through a direct file: in whole
+/// blocks from an aligned buffer, zero-padded (the bytes past the end of data are zeros
+/// already). Returns the new tail.
+fn write_direct(direct: &File, start: u64, tail: &[u8], data: &[u8]) -> io::Result<Vec<u8>> {
+    let len = tail.len() + data.len();
+    let padded = len.div_ceil(BLOCK) * BLOCK;
+    let mut storage = vec![0u8; padded + BLOCK];
+    let align = storage.as_ptr().align_offset(BLOCK);
+    let blocks = &mut storage[align..align + padded];
+    blocks[..tail.len()].copy_from_slice(tail);
+    blocks[tail.len()..len].copy_from_slice(data);
+    let written = direct.write_at(blocks, start)?;
+    if written != padded {
+        // A short direct write cannot be resumed aligned; the caller writes again buffered.
+        return Err(io::Error::new(
+            io::ErrorKind::WriteZero,
+            "short direct write",
+        ));
+    }
+    Ok(blocks[len - len % BLOCK..len].to_vec())
+}
+
 fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
@@ -122,6 +161,7 @@ impl Wal {
             first: firsts.first().copied().unwrap_or(0),
             locations: VecDeque::new(),
             spare: None,
+            tail: Vec::new(),
         };
         let mut next_index: Option<u64> = None;
         for (position, first) in firsts.iter().copied().enumerate() {
@@ -143,9 +183,30 @@ impl Wal {
                 continue;
             }
             let last = (end > 0).then(|| next_index.map(|n| n - 1)).flatten();
-            wal.segments.insert(first, Segment { file, end, last });
+            let direct = open_direct(&segment_path(dir, first));
+            wal.segments.insert(
+                first,
+                Segment {
+                    file,
+                    direct,
+                    end,
+                    last,
+                },
+            );
         }
+        wal.load_tail()?;
         Ok(wal)
+    }
+
+    /// Reads the active segment's partly filled last block into `tail`.
+    fn load_tail(&mut self) -> io::Result<()> {
+        self.tail.clear();
+        if let Some(segment) = self.segments.values().next_back() {
+            let start = segment.end - segment.end % BLOCK as u64;
+            self.tail.resize((segment.end - start) as usize, 0);
+            segment.file.read_exact_at(&mut self.tail, start)?;
+        }
+        Ok(())
     }
 
     /// Reads the records of one segment, appending their locations; returns where its data
@@ -294,7 +355,33 @@ impl Wal {
             .next_back()
             .ok_or_else(|| invalid("no active segment"))?;
         let base = segment.end;
-        segment.file.write_all_at(buffer, base)?;
+        let tail_start = base - base % BLOCK as u64;
+        let direct = match &segment.direct {
+            Some(direct) if self.tail.len() as u64 == base - tail_start => {
+                match write_direct(direct, tail_start, &self.tail, buffer) {
+                    Ok(tail) => Some(tail),
+                    Err(error) => {
+                        tracing::warn!(%error, "direct log write failed; writing through the page cache from now on");
+                        segment.direct = None;
+                        None
+                    }
+                }
+            }
+            _ => None,
+        };
+        match direct {
+            Some(tail) => self.tail = tail,
+            None => {
+                segment.file.write_all_at(buffer, base)?;
+                if segment.direct.is_some() {
+                    // Direct writes resume with the next append: they need the new tail.
+                    let end = base + buffer.len() as u64;
+                    let start = end - end % BLOCK as u64;
+                    self.tail.resize((end - start) as usize, 0);
+                    segment.file.read_exact_at(&mut self.tail, start)?;
+                }
+            }
+        }
         segment.end += buffer.len() as u64;
         segment.last = Some(self.first + self.locations.len() as u64 + pending.len() as u64 - 1);
         for (offset, len) in pending.drain(..) {
@@ -320,14 +407,17 @@ impl Wal {
             _ => create_zeroed(&path)?,
         };
         sync_dir(&self.dir)?;
+        let direct = open_direct(&path);
         self.segments.insert(
             first,
             Segment {
                 file,
+                direct,
                 end: 0,
                 last: None,
             },
         );
+        self.tail.clear();
         Ok(())
     }
 
@@ -397,6 +487,7 @@ impl Wal {
             segment.end = cut.offset;
             segment.last = (cut.offset > 0).then(|| index - 1);
         }
+        self.load_tail()?;
         sync_dir(&self.dir)
     }
 
@@ -463,6 +554,49 @@ mod tests {
             assert_eq!(wal.read(i).unwrap().unwrap(), payload(i));
         }
         assert!(wal.read(10).unwrap().is_none());
+    }
+
+    #[test]
+    fn records_across_block_boundaries_read_back_after_truncating_and_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut wal = Wal::open(dir.path()).unwrap();
+        // Sizes that end records at, just before and just after block boundaries.
+        let sized =
+            |index: u64| vec![index as u8; [4080, 1, 5000, 4096 - 16, 300][index as usize % 5]];
+        for index in 1..40 {
+            wal.append(&[(index, sized(index))]).unwrap();
+        }
+        wal.truncate(23).unwrap();
+        wal.append(&[(23, b"after the cut".to_vec()), (24, sized(24))])
+            .unwrap();
+        let check = |wal: &Wal| {
+            assert_eq!(wal.last_index(), Some(24));
+            for index in 1..23 {
+                assert_eq!(
+                    wal.read(index).unwrap().unwrap(),
+                    sized(index),
+                    "entry {index}"
+                );
+            }
+            assert_eq!(wal.read(23).unwrap().unwrap(), b"after the cut");
+            assert_eq!(wal.read(24).unwrap().unwrap(), sized(24));
+        };
+        check(&wal);
+        // Where the filesystem takes direct writes, none of these fell back to the page cache.
+        let probe = dir.path().join("probe");
+        File::create(&probe).unwrap();
+        if open_direct(&probe).is_some() {
+            assert!(wal.segments.values().all(|s| s.direct.is_some()));
+        }
+        drop(wal);
+        let mut wal = Wal::open(dir.path()).unwrap();
+        check(&wal);
+        // Appending after reopening continues the partly filled block it found.
+        wal.append(&[(25, b"twenty-five".to_vec())]).unwrap();
+        drop(wal);
+        let wal = Wal::open(dir.path()).unwrap();
+        assert_eq!(wal.read(24).unwrap().unwrap(), sized(24));
+        assert_eq!(wal.read(25).unwrap().unwrap(), b"twenty-five");
     }
 
     #[test]
