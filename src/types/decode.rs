@@ -109,6 +109,11 @@ pub fn from_value<T: DeserializeOwned>(value: Value) -> Result<T, DecodeError> {
 
 /// Parses the first JSON value of a body (what follows it is ignored, as Go's decoder does).
 pub fn parse_body(body: &[u8]) -> Result<Value, DecodeError> {
+    // Nearly every body is one well-formed value, which serde_json alone recognises; the
+    // Go-worded scan runs only for the others, to find their first value or word the error.
+    if let Ok(value) = parse_checked(body) {
+        return Ok(value);
+    }
     match json_syntax::check(body, Mode::Stream).map_err(DecodeError::Syntax)? {
         Extent::Empty => Err(DecodeError::EmptyBody),
         Extent::Value { start, end } => parse_checked(&body[start..end]),
@@ -125,35 +130,41 @@ pub(crate) fn parse_whole(text: &[u8]) -> Result<Value, DecodeError> {
     }
 }
 
-/// Parses bytes already known to be one valid JSON value. Invalid UTF-8 inside strings is
-/// replaced with U+FFFD, as Go does.
+/// Parses bytes as one JSON value (whitespace around it allowed). Invalid UTF-8 inside
+/// strings is replaced with U+FFFD, as Go does.
 fn parse_checked(bytes: &[u8]) -> Result<Value, DecodeError> {
     let text = String::from_utf8_lossy(bytes);
     serde_json::from_str(&text).map_err(|e| DecodeError::Syntax(e.to_string()))
 }
 
-/// Where the decoder is: the innermost struct and the field path, for error messages.
-#[derive(Debug, Clone, Default)]
-struct Ctx {
+/// Where the decoder is: the innermost struct and the field path, for error messages. The
+/// path is a chain of links on the stack (each struct field's decoding borrows its parent's),
+/// so decoding allocates nothing for it; it is joined only when an error is worded.
+#[derive(Debug, Clone, Copy, Default)]
+struct Ctx<'p> {
     struct_name: Option<&'static str>,
-    path: Vec<&'static str>,
+    path: Option<&'p PathLink<'p>>,
 }
 
-impl Ctx {
-    fn field(&self, struct_name: &'static str, field: &'static str) -> Ctx {
-        let mut path = self.path.clone();
-        path.push(field);
-        Ctx {
-            struct_name: Some(struct_name),
-            path,
-        }
-    }
+#[derive(Debug)]
+struct PathLink<'p> {
+    parent: Option<&'p PathLink<'p>>,
+    field: &'static str,
+}
 
+impl Ctx<'_> {
     fn type_error(&self, value: String, go_type: &str) -> DecodeError {
+        let mut fields = Vec::new();
+        let mut link = self.path;
+        while let Some(current) = link {
+            fields.push(current.field);
+            link = current.parent;
+        }
+        fields.reverse();
         DecodeError::Type {
             value,
             struct_name: self.struct_name,
-            field: self.path.join("."),
+            field: fields.join("."),
             go_type: go_type.to_owned(),
         }
     }
@@ -185,9 +196,9 @@ fn number_as<T: TryFrom<u64> + TryFrom<i64>>(n: &Number) -> Option<T> {
     }
 }
 
-struct Decoder {
+struct Decoder<'p> {
     value: Value,
-    ctx: Ctx,
+    ctx: Ctx<'p>,
 }
 
 macro_rules! deserialize_int {
@@ -205,7 +216,7 @@ macro_rules! deserialize_int {
     };
 }
 
-impl<'de> de::Deserializer<'de> for Decoder {
+impl<'de> de::Deserializer<'de> for Decoder<'_> {
     type Error = DecodeError;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
@@ -393,13 +404,13 @@ impl<'de> de::Deserializer<'de> for Decoder {
     }
 }
 
-struct SeqDecoder {
+struct SeqDecoder<'p> {
     items: std::vec::IntoIter<Value>,
-    ctx: Ctx,
+    ctx: Ctx<'p>,
 }
 
-impl SeqDecoder {
-    fn new(items: Vec<Value>, ctx: Ctx) -> Self {
+impl<'p> SeqDecoder<'p> {
+    fn new(items: Vec<Value>, ctx: Ctx<'p>) -> Self {
         SeqDecoder {
             items: items.into_iter(),
             ctx,
@@ -407,7 +418,7 @@ impl SeqDecoder {
     }
 }
 
-impl<'de> SeqAccess<'de> for SeqDecoder {
+impl<'de> SeqAccess<'de> for SeqDecoder<'_> {
     type Error = DecodeError;
 
     fn next_element_seed<T: DeserializeSeed<'de>>(
@@ -418,7 +429,7 @@ impl<'de> SeqAccess<'de> for SeqDecoder {
             Some(value) => seed
                 .deserialize(Decoder {
                     value,
-                    ctx: self.ctx.clone(),
+                    ctx: self.ctx,
                 })
                 .map(Some),
             None => Ok(None),
@@ -431,14 +442,14 @@ impl<'de> SeqAccess<'de> for SeqDecoder {
 }
 
 /// A JSON object read as a map: keys exact, values decoded with Go's rules.
-struct MapDecoder {
+struct MapDecoder<'p> {
     entries: serde_json::map::IntoIter,
     pending: Option<Value>,
-    ctx: Ctx,
+    ctx: Ctx<'p>,
 }
 
-impl MapDecoder {
-    fn new(map: Map<String, Value>, ctx: Ctx) -> Self {
+impl<'p> MapDecoder<'p> {
+    fn new(map: Map<String, Value>, ctx: Ctx<'p>) -> Self {
         MapDecoder {
             entries: map.into_iter(),
             pending: None,
@@ -447,7 +458,7 @@ impl MapDecoder {
     }
 }
 
-impl<'de> MapAccess<'de> for MapDecoder {
+impl<'de> MapAccess<'de> for MapDecoder<'_> {
     type Error = DecodeError;
 
     fn next_key_seed<K: DeserializeSeed<'de>>(
@@ -470,7 +481,7 @@ impl<'de> MapAccess<'de> for MapDecoder {
         let value = self.pending.take().unwrap_or(Value::Null);
         seed.deserialize(Decoder {
             value,
-            ctx: self.ctx.clone(),
+            ctx: self.ctx,
         })
     }
 
@@ -481,19 +492,19 @@ impl<'de> MapAccess<'de> for MapDecoder {
 
 /// A JSON object read as a struct: keys renamed to the struct's own field names
 /// case-insensitively (exact match preferred), unknown keys and `null` members dropped.
-struct StructDecoder {
+struct StructDecoder<'p> {
     entries: std::vec::IntoIter<(&'static str, Value)>,
     pending: Option<(&'static str, Value)>,
     name: &'static str,
-    ctx: Ctx,
+    ctx: Ctx<'p>,
 }
 
-impl StructDecoder {
+impl<'p> StructDecoder<'p> {
     fn new(
         map: Map<String, Value>,
         name: &'static str,
         fields: &'static [&'static str],
-        ctx: Ctx,
+        ctx: Ctx<'p>,
     ) -> Self {
         // (field, value, matched exactly)
         let mut matched: Vec<(&'static str, Value, bool)> = Vec::with_capacity(map.len());
@@ -531,7 +542,7 @@ impl StructDecoder {
     }
 }
 
-impl<'de> MapAccess<'de> for StructDecoder {
+impl<'de> MapAccess<'de> for StructDecoder<'_> {
     type Error = DecodeError;
 
     fn next_key_seed<K: DeserializeSeed<'de>>(
@@ -552,9 +563,16 @@ impl<'de> MapAccess<'de> for StructDecoder {
         seed: V,
     ) -> Result<V::Value, DecodeError> {
         let (field, value) = self.pending.take().unwrap_or(("", Value::Null));
+        let link = PathLink {
+            parent: self.ctx.path,
+            field,
+        };
         seed.deserialize(Decoder {
             value,
-            ctx: self.ctx.field(self.name, field),
+            ctx: Ctx {
+                struct_name: Some(self.name),
+                path: Some(&link),
+            },
         })
     }
 
@@ -565,20 +583,20 @@ impl<'de> MapAccess<'de> for StructDecoder {
 
 /// An externally tagged enum (`{"Variant": value}`); the engine's API has none, but serde
 /// types may.
-struct EnumDecoder {
+struct EnumDecoder<'p> {
     variant: String,
     value: Value,
-    ctx: Ctx,
+    ctx: Ctx<'p>,
 }
 
-impl<'de> EnumAccess<'de> for EnumDecoder {
+impl<'de, 'p> EnumAccess<'de> for EnumDecoder<'p> {
     type Error = DecodeError;
-    type Variant = Decoder;
+    type Variant = Decoder<'p>;
 
     fn variant_seed<V: DeserializeSeed<'de>>(
         self,
         seed: V,
-    ) -> Result<(V::Value, Decoder), DecodeError> {
+    ) -> Result<(V::Value, Decoder<'p>), DecodeError> {
         let variant = seed.deserialize(self.variant.into_deserializer())?;
         Ok((
             variant,
@@ -590,7 +608,7 @@ impl<'de> EnumAccess<'de> for EnumDecoder {
     }
 }
 
-impl<'de> VariantAccess<'de> for Decoder {
+impl<'de> VariantAccess<'de> for Decoder<'_> {
     type Error = DecodeError;
 
     fn unit_variant(self) -> Result<(), DecodeError> {
