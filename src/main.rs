@@ -9,12 +9,6 @@ use shoal::config::{Config, Flags};
 /// wake-ups cost more than a second worker gains (measured: 4,500 against 3,500 concurrent
 /// service creates per second on two cores).
 fn worker_threads() -> usize {
-    if let Some(n) = std::env::var("SHOAL_WORKERS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-    {
-        return n;
-    }
     std::thread::available_parallelism()
         .map(|n| n.get().saturating_sub(1).max(1))
         .unwrap_or(1)
