@@ -183,7 +183,10 @@ impl Wal {
                 continue;
             }
             let last = (end > 0).then(|| next_index.map(|n| n - 1)).flatten();
-            let direct = open_direct(&segment_path(dir, first));
+            // Only the last segment is appended to.
+            let direct = is_last
+                .then(|| open_direct(&segment_path(dir, first)))
+                .flatten();
             wal.segments.insert(
                 first,
                 Segment {
@@ -203,8 +206,9 @@ impl Wal {
         self.tail.clear();
         if let Some(segment) = self.segments.values().next_back() {
             let start = segment.end - segment.end % BLOCK as u64;
-            self.tail.resize((segment.end - start) as usize, 0);
-            segment.file.read_exact_at(&mut self.tail, start)?;
+            let mut tail = vec![0u8; (segment.end - start) as usize];
+            segment.file.read_exact_at(&mut tail, start)?;
+            self.tail = tail;
         }
         Ok(())
     }
@@ -356,30 +360,42 @@ impl Wal {
             .ok_or_else(|| invalid("no active segment"))?;
         let base = segment.end;
         let tail_start = base - base % BLOCK as u64;
-        let direct = match &segment.direct {
-            Some(direct) if self.tail.len() as u64 == base - tail_start => {
-                match write_direct(direct, tail_start, &self.tail, buffer) {
-                    Ok(tail) => Some(tail),
-                    Err(error) => {
-                        tracing::warn!(%error, "direct log write failed; writing through the page cache from now on");
-                        segment.direct = None;
-                        None
-                    }
+        // An empty tail is always right where it matches (the block starts at `base`); a
+        // non-empty one is trusted only while it is kept, which the length check guards.
+        let tail = std::mem::take(&mut self.tail);
+        let mut attempted = false;
+        if let Some(direct) = segment
+            .direct
+            .as_ref()
+            .filter(|_| tail.len() as u64 == base - tail_start)
+        {
+            attempted = true;
+            match write_direct(direct, tail_start, &tail, buffer) {
+                Ok(new_tail) => self.tail = new_tail,
+                Err(error) => {
+                    tracing::warn!(%error, "direct log write failed; this segment is written through the page cache");
+                    segment.direct = None;
                 }
             }
-            _ => None,
-        };
-        match direct {
-            Some(tail) => self.tail = tail,
-            None => {
+        }
+        if !attempted || segment.direct.is_none() {
+            if attempted {
+                // The failed direct write may have torn the block holding the tail's
+                // acknowledged records, and the page cache no longer has it: write them
+                // again from memory along with the new ones.
+                let mut block = tail;
+                block.extend_from_slice(buffer);
+                segment.file.write_all_at(&block, tail_start)?;
+            } else {
                 segment.file.write_all_at(buffer, base)?;
-                if segment.direct.is_some() {
-                    // Direct writes resume with the next append: they need the new tail.
-                    let end = base + buffer.len() as u64;
-                    let start = end - end % BLOCK as u64;
-                    self.tail.resize((end - start) as usize, 0);
-                    segment.file.read_exact_at(&mut self.tail, start)?;
-                }
+            }
+            if segment.direct.is_some() {
+                // Direct writes resume with the next append: they need the new tail.
+                let end = base + buffer.len() as u64;
+                let start = end - end % BLOCK as u64;
+                let mut new_tail = vec![0u8; (end - start) as usize];
+                segment.file.read_exact_at(&mut new_tail, start)?;
+                self.tail = new_tail;
             }
         }
         segment.end += buffer.len() as u64;
@@ -461,6 +477,8 @@ impl Wal {
         if self.locations.is_empty() || index > self.last_index().unwrap_or(0) {
             return Ok(());
         }
+        // Reloaded at the end; cleared first so that an error on the way leaves no stale copy.
+        self.tail.clear();
         let keep = index.saturating_sub(self.first) as usize;
         let cut = self.locations.get(keep).copied();
         self.locations.truncate(keep);
@@ -586,7 +604,7 @@ mod tests {
         let probe = dir.path().join("probe");
         File::create(&probe).unwrap();
         if open_direct(&probe).is_some() {
-            assert!(wal.segments.values().all(|s| s.direct.is_some()));
+            assert!(wal.segments.values().next_back().unwrap().direct.is_some());
         }
         drop(wal);
         let mut wal = Wal::open(dir.path()).unwrap();
