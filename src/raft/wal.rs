@@ -128,6 +128,14 @@ fn write_direct(direct: &File, start: u64, tail: &[u8], data: &[u8]) -> io::Resu
     Ok(blocks[len - len % BLOCK..len].to_vec())
 }
 
+/// The bytes of `file` from the start of the block holding `end` up to `end`.
+fn read_tail(file: &File, end: u64) -> io::Result<Vec<u8>> {
+    let start = end - end % BLOCK as u64;
+    let mut tail = vec![0u8; (end - start) as usize];
+    file.read_exact_at(&mut tail, start)?;
+    Ok(tail)
+}
+
 fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
@@ -205,10 +213,7 @@ impl Wal {
     fn load_tail(&mut self) -> io::Result<()> {
         self.tail.clear();
         if let Some(segment) = self.segments.values().next_back() {
-            let start = segment.end - segment.end % BLOCK as u64;
-            let mut tail = vec![0u8; (segment.end - start) as usize];
-            segment.file.read_exact_at(&mut tail, start)?;
-            self.tail = tail;
+            self.tail = read_tail(&segment.file, segment.end)?;
         }
         Ok(())
     }
@@ -391,11 +396,7 @@ impl Wal {
             }
             if segment.direct.is_some() {
                 // Direct writes resume with the next append: they need the new tail.
-                let end = base + buffer.len() as u64;
-                let start = end - end % BLOCK as u64;
-                let mut new_tail = vec![0u8; (end - start) as usize];
-                segment.file.read_exact_at(&mut new_tail, start)?;
-                self.tail = new_tail;
+                self.tail = read_tail(&segment.file, base + buffer.len() as u64)?;
             }
         }
         segment.end += buffer.len() as u64;
