@@ -4,10 +4,10 @@ use clap::Parser;
 
 use shoal::config::{Config, Flags};
 
-/// One worker thread fewer than the machine has cores (at least one): dockerd, containerd and
-/// the thread that syncs the Raft log need the rest, and on small machines cross-thread
-/// wake-ups cost more than a second worker gains (measured: 4,500 against 3,500 concurrent
-/// service creates per second on two cores).
+/// One worker thread fewer than the machine has cores (at least one): the Raft thread,
+/// dockerd and containerd need the rest, and on small machines cross-thread wake-ups cost
+/// more than a second worker gains (measured: 4,500 against 3,500 concurrent service creates
+/// per second on two cores).
 fn worker_threads() -> usize {
     std::thread::available_parallelism()
         .map(|n| n.get().saturating_sub(1).max(1))

@@ -97,13 +97,9 @@ impl Control {
             elapsed_ms = started.elapsed().as_millis() as u64,
             "cluster state loaded"
         );
-        let writes = crate::raft::WritesInFlight::default();
         let raft = crate::raft::start(
             db,
-            crate::raft::LogPlace {
-                wal_dir: &self.wal_path(),
-                writes: writes.clone(),
-            },
+            &self.wal_path(),
             store.clone(),
             local.raft_id,
             local.manager_addr(),
@@ -113,7 +109,7 @@ impl Control {
         .await
         .map_err(|e| ControlError::Internal(e.to_string()))?;
         let cancel = CancellationToken::new();
-        let (proposer, proposer_worker) = Proposer::start(raft.clone(), writes, cancel.clone());
+        let (proposer, proposer_worker) = Proposer::start(raft.clone(), cancel.clone());
         let manager = Arc::new(Manager {
             local,
             store,

@@ -10,7 +10,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
-use crate::raft::{ClientWriteError, Raft, RaftError, WritesInFlight};
+use crate::raft::{ClientWriteError, Raft, RaftError};
 use crate::store::{Command, StoreError};
 
 /// Most commands in one Raft entry.
@@ -39,7 +39,6 @@ struct Proposal {
 #[derive(Clone)]
 pub struct Proposer {
     queue: mpsc::Sender<Proposal>,
-    writes: WritesInFlight,
 }
 
 impl std::fmt::Debug for Proposer {
@@ -49,21 +48,15 @@ impl std::fmt::Debug for Proposer {
 }
 
 impl Proposer {
-    /// Starts the loop; it ends when `cancel` fires or every handle is dropped. `writes`
-    /// counts the proposals waiting for their answer (the log store reads it).
-    pub fn start(
-        raft: Raft,
-        writes: WritesInFlight,
-        cancel: CancellationToken,
-    ) -> (Self, tokio::task::JoinHandle<()>) {
+    /// Starts the loop; it ends when `cancel` fires or every handle is dropped.
+    pub fn start(raft: Raft, cancel: CancellationToken) -> (Self, tokio::task::JoinHandle<()>) {
         let (queue, receiver) = mpsc::channel(QUEUE);
         let worker = tokio::spawn(run(raft, receiver, cancel));
-        (Self { queue, writes }, worker)
+        (Self { queue }, worker)
     }
 
     /// Commits `command` and returns what `apply` said about it.
     pub async fn propose(&self, command: Command) -> Result<(), ProposeError> {
-        let _counted = self.writes.enter();
         let (reply, answer) = oneshot::channel();
         let stopped = || ProposeError::Unavailable("the manager is shutting down".into());
         self.queue

@@ -1,27 +1,21 @@
 //! The Raft log store: entries in the write-ahead log (`wal.rs`), the vote and the purge point
 //! in redb.
 //!
-//! An append is durable before its callback fires: one write and one `fdatasync` per append.
-//! The proposer batches concurrent commands into one entry, so one fsync commits many writes.
-//!
-//! Where the fsync runs depends on the load ([`WritesInFlight`]): when the entry carries every
-//! write that is waiting, nothing else could use the worker meanwhile, so it syncs right on
-//! it; when other writes wait, or when syncs are slow (the runtime would stand still that
-//! long), the worker is handed to another thread for the sync (`block_in_place`), so other
-//! requests are served and the next entry is ready when this one is durable. Measured on two cores: the hand-off costs a sequential
-//! client ~15 % of its rate; syncing in place costs four concurrent clients ~13 % of theirs.
+//! An append is durable before its callback fires: one write and one `fdatasync` per append,
+//! done in place: the Raft core waits for it anyway, and it runs on a thread of its own (see
+//! [`super::start`]), so the API goes on serving meanwhile. The proposer batches concurrent
+//! commands into one entry, so one fsync commits many writes.
 
 use std::collections::VecDeque;
 use std::fmt::Debug;
 use std::ops::{Bound, RangeBounds};
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use openraft::storage::{LogFlushed, LogState, RaftLogStorage};
 use openraft::{
-    AnyError, Entry, EntryPayload, ErrorSubject, ErrorVerb, LogId, OptionalSend, RaftLogId,
-    RaftLogReader, StorageError, StorageIOError, Vote,
+    AnyError, Entry, ErrorSubject, ErrorVerb, LogId, OptionalSend, RaftLogId, RaftLogReader,
+    StorageError, StorageIOError, Vote,
 };
 use redb::{Database, ReadableDatabase, TableDefinition};
 
@@ -48,38 +42,26 @@ struct OpenLog {
 /// How many appended entries stay decoded in memory.
 const RECENT: usize = 64;
 
-/// Above this average append time (a slow disk) the log never syncs on the worker itself: the
-/// runtime (API, routing mesh) would stand still for as long.
-const IN_PLACE_SYNC_MAX_MICROS: u64 = 1_000;
-
-/// How many client writes are between their proposal and its answer: the proposer counts
-/// them, the log store reads the count to choose where to sync. Cheap to clone.
-#[derive(Debug, Clone, Default)]
-pub struct WritesInFlight(Arc<AtomicUsize>);
-
-impl WritesInFlight {
-    /// Counts one write until the returned guard is dropped.
-    pub fn enter(&self) -> WriteInFlight {
-        self.0.fetch_add(1, Ordering::Relaxed);
-        WriteInFlight(self.0.clone())
-    }
-
-    pub fn count(&self) -> usize {
-        self.0.load(Ordering::Relaxed)
-    }
-}
-
-/// One counted write; uncounted when dropped.
-#[derive(Debug)]
-pub struct WriteInFlight(Arc<AtomicUsize>);
-
-impl Drop for WriteInFlight {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::Relaxed);
-    }
-}
-
 impl OpenLog {
+    /// Writes `encoded` durably and keeps the decoded `entries` at hand.
+    fn append(
+        &mut self,
+        encoded: &[(u64, Vec<u8>)],
+        entries: Vec<Entry<TypeConfig>>,
+    ) -> Result<(), StorageError<NodeId>> {
+        self.wal.append(encoded).map_err(|e| write_logs(&e))?;
+        if let Some(last) = entries.last() {
+            self.last = Some(*last.get_log_id());
+        }
+        for entry in entries {
+            if self.recent.len() == RECENT {
+                self.recent.pop_front();
+            }
+            self.recent.push_back(entry);
+        }
+        Ok(())
+    }
+
     fn entry(&self, index: u64) -> Result<Entry<TypeConfig>, StorageError<NodeId>> {
         if let Some(first) = self.recent.front().map(|e| e.get_log_id().index) {
             if index >= first {
@@ -101,19 +83,12 @@ impl OpenLog {
 #[derive(Clone)]
 pub struct LogStore {
     db: Arc<Database>,
-    writes: WritesInFlight,
-    /// Moving average of an append's write and sync, in microseconds.
-    sync_micros: Arc<AtomicU64>,
     log: Arc<Mutex<OpenLog>>,
 }
 
 impl LogStore {
     /// Opens the log in `wal_dir`, with the vote and purge point in `db`.
-    pub fn open(
-        db: Arc<Database>,
-        wal_dir: &Path,
-        writes: WritesInFlight,
-    ) -> Result<Self, StorageError<NodeId>> {
+    pub fn open(db: Arc<Database>, wal_dir: &Path) -> Result<Self, StorageError<NodeId>> {
         let txn = db.begin_write().map_err(|e| write_logs(&e))?;
         txn.open_table(RAFT_META).map_err(|e| write_logs(&e))?;
         txn.commit().map_err(|e| write_logs(&e))?;
@@ -129,8 +104,6 @@ impl LogStore {
         };
         Ok(Self {
             db,
-            writes,
-            sync_micros: Arc::new(AtomicU64::new(0)),
             log: Arc::new(Mutex::new(OpenLog {
                 wal,
                 last_purged,
@@ -183,16 +156,12 @@ fn write_meta<T: serde::Serialize>(
     txn.commit().map_err(|e| write_logs(&e))
 }
 
-/// Runs blocking disk work: in place on a multi-threaded runtime (the work is short, one
-/// write and one fsync, and handing it to another thread costs as much again), on the
-/// blocking pool otherwise.
+/// Runs rare, longer disk work (votes, truncation, purges, snapshots) on the blocking pool,
+/// so the Raft thread goes on meanwhile.
 pub(crate) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, tokio::task::JoinError> {
-    match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
-        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => Ok(tokio::task::block_in_place(work)),
-        _ => tokio::task::spawn_blocking(work).await,
-    }
+    tokio::task::spawn_blocking(work).await
 }
 
 impl RaftLogReader<TypeConfig> for LogStore {
@@ -275,43 +244,11 @@ impl RaftLogStorage<TypeConfig> for LogStore {
             encoded.push((entry.get_log_id().index, bytes));
             appended.push(entry);
         }
-        let commands: usize = appended
-            .iter()
-            .map(|entry| match &entry.payload {
-                EntryPayload::Normal(batch) => batch.len(),
-                _ => 0,
-            })
-            .sum();
-        let others_wait = self.writes.count() > commands;
-        let slow_disk = self.sync_micros.load(Ordering::Relaxed) > IN_PLACE_SYNC_MAX_MICROS;
-        let log = self.log.clone();
-        let sync_micros = self.sync_micros.clone();
-        let write = move || -> Result<(), StorageError<NodeId>> {
-            let mut log = log.lock().unwrap_or_else(|e| e.into_inner());
-            let started = std::time::Instant::now();
-            log.wal.append(&encoded).map_err(|e| write_logs(&e))?;
-            let took = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-            let average = sync_micros.load(Ordering::Relaxed);
-            sync_micros.store(average - average / 8 + took / 8, Ordering::Relaxed);
-            if let Some(last) = appended.last() {
-                log.last = Some(*last.get_log_id());
-            }
-            for entry in appended {
-                if log.recent.len() == RECENT {
-                    log.recent.pop_front();
-                }
-                log.recent.push_back(entry);
-            }
-            Ok(())
-        };
-        let result = if others_wait || slow_disk {
-            blocking(write)
-                .await
-                .map_err(|e| write_logs(&e))
-                .and_then(|r| r)
-        } else {
-            write()
-        };
+        let result = self
+            .log
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .append(&encoded, appended);
         match result {
             Ok(()) => {
                 callback.log_io_completed(Ok(()));
