@@ -109,7 +109,10 @@ impl Control {
         .await
         .map_err(|e| ControlError::Internal(e.to_string()))?;
         let cancel = CancellationToken::new();
-        let (proposer, proposer_worker) = Proposer::start(raft.clone(), cancel.clone());
+        let raft_runtime =
+            crate::raft::runtime().map_err(|e| ControlError::Internal(e.to_string()))?;
+        let (proposer, proposer_worker) =
+            Proposer::start(raft.clone(), cancel.clone(), &raft_runtime);
         let manager = Arc::new(Manager {
             local,
             store,
