@@ -121,6 +121,11 @@ impl Control {
             cancel,
             workers: tokio::sync::Mutex::new(vec![proposer_worker]),
         });
+        if !bootstrap {
+            if let Err(error) = manager.wait_until_replayed().await {
+                tracing::warn!(%error, "serving before the log is replayed: reads may miss recent writes");
+            }
+        }
         Ok(manager)
     }
 
@@ -158,6 +163,21 @@ impl Manager {
             .await
             .map(|_| ())
             .map_err(|e| ControlError::Unavailable(format!("no leader was elected: {e}")))
+    }
+
+    /// Waits until every entry the log held at start is applied, so that the first reads
+    /// after a restart see every acknowledged write: the store opens at its last checkpoint,
+    /// and the entries after it are applied once this manager leads again and commits them.
+    async fn wait_until_replayed(&self) -> ControlResult<()> {
+        self.wait_for_leadership().await?;
+        // Read after leadership: until the core first reports, the metrics are blank.
+        let last_log = self.raft.metrics().borrow().last_log_index;
+        self.raft
+            .wait(Some(LEADER_TIMEOUT))
+            .applied_index_at_least(last_log, "apply the log's entries")
+            .await
+            .map(|_| ())
+            .map_err(|e| ControlError::Unavailable(format!("the log was not replayed: {e}")))
     }
 
     /// Stops the loops and Raft. The database closes when the last handle is dropped.
