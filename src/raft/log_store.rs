@@ -3,7 +3,7 @@
 //!
 //! An append is durable before its callback fires: one write and one `fdatasync` per append,
 //! done in place: the Raft core waits for it anyway, and it runs on a thread of its own (see
-//! [`super::start`]), so the API goes on serving meanwhile. The proposer batches concurrent
+//! [`super::runtime`]), so the API goes on serving meanwhile. The proposer batches concurrent
 //! commands into one entry, so one fsync commits many writes.
 
 use std::collections::VecDeque;
