@@ -14,9 +14,12 @@ WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY src ./src
 COPY openapi ./openapi
-# Cargo.toml declares the compat-test targets; their files must exist for the manifest to load.
+# Cargo.toml declares the compat-test and bench targets; their files must exist for the
+# manifest to load.
 COPY compat-tests ./compat-tests
-RUN cargo build --release --locked --bin shoal
+COPY benches ./benches
+# Stripped: the line tables Cargo.toml keeps for profiling on the host triple the image.
+RUN cargo build --release --locked --bin shoal --config profile.release.strip=true
 
 FROM debian:bookworm-slim
 RUN apt-get update \
