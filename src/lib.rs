@@ -38,3 +38,6 @@ pub mod scheduler;
 pub mod store;
 pub mod telemetry;
 pub mod types;
+
+#[cfg(test)]
+mod dockerfile_tests;
