@@ -6,7 +6,7 @@ use std::time::Duration;
 use redb::Database;
 use tokio_util::sync::CancellationToken;
 
-use super::{Control, ControlError, ControlResult, Manager, Proposer, Slot};
+use super::{Control, ControlError, ControlResult, Manager, Proposer, Rendered, Slot};
 use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::engine::EngineClient;
@@ -120,6 +120,7 @@ impl Control {
             proposer,
             cancel,
             workers: tokio::sync::Mutex::new(vec![proposer_worker]),
+            rendered: Rendered::default(),
         });
         if !bootstrap {
             if let Err(error) = manager.wait_until_replayed().await {

@@ -26,6 +26,7 @@ pub mod networks;
 mod node_description;
 pub mod nodes;
 pub mod proposer;
+pub mod rendered;
 pub mod secrets_configs;
 mod service_defaults;
 mod service_spec;
@@ -82,6 +83,16 @@ pub struct Manager {
     proposer: Proposer,
     cancel: CancellationToken,
     workers: tokio::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    /// The JSON of listed objects, kept per object (see [`rendered`]).
+    rendered: Rendered,
+}
+
+/// One [`RenderCache`](rendered::RenderCache) per kind whose lists get long.
+#[derive(Default)]
+struct Rendered {
+    services: rendered::RenderCache<crate::store::records::ServiceRecord>,
+    secrets: rendered::RenderCache<crate::types::secret::Secret>,
+    configs: rendered::RenderCache<crate::types::config::Config>,
 }
 
 impl std::fmt::Debug for Manager {

@@ -18,6 +18,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::ops::Bound;
 use std::sync::Arc;
 
+use super::rendered::{encode_error, RenderedList};
 use super::{Control, ControlError, ControlResult};
 use crate::store::command::UnixNanos;
 use crate::store::state::same_name;
@@ -45,9 +46,13 @@ impl Control {
     }
 
     /// `GET /secrets`, ordered as the engine orders it, without payloads.
-    pub fn list_secrets(&self, filters: &Filters) -> ControlResult<Vec<RedactedSecret>> {
+    pub fn list_secrets(&self, filters: &Filters) -> ControlResult<RenderedList> {
         let secrets = self.list_payloads::<Secret>(filters)?;
-        Ok(secrets.into_iter().map(RedactedSecret).collect())
+        let manager = self.manager()?;
+        let rendered = manager.rendered.secrets.render(&secrets, |secret| {
+            serde_json::value::to_raw_value(&RedactedSecret(secret.clone()))
+        });
+        rendered.map_err(encode_error)
     }
 
     /// `GET /secrets/{id}` by ID, name or unique ID prefix, without its payload.
@@ -76,8 +81,13 @@ impl Control {
     }
 
     /// `GET /configs`, ordered as the engine orders it (payloads included, as the engine does).
-    pub fn list_configs(&self, filters: &Filters) -> ControlResult<Vec<Arc<Config>>> {
-        self.list_payloads::<Config>(filters)
+    pub fn list_configs(&self, filters: &Filters) -> ControlResult<RenderedList> {
+        let configs = self.list_payloads::<Config>(filters)?;
+        let manager = self.manager()?;
+        let rendered = manager.rendered.configs.render(&configs, |config| {
+            serde_json::value::to_raw_value(&**config)
+        });
+        rendered.map_err(encode_error)
     }
 
     /// `GET /configs/{id}` by ID, name or unique ID prefix.

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::names;
+use super::rendered::{encode_error, RenderedList};
 use super::service_spec;
 use super::{Control, ControlError, ControlResult, Manager};
 use crate::store::{ClusterState, Command, ServiceRecord};
@@ -34,23 +35,16 @@ pub struct ServiceUpdate {
 
 /// Services as listed: the stored records, shown as their wire form.
 pub enum ServiceList {
-    /// Without `status=true`: the records themselves (no copy).
-    Plain(Vec<Arc<ServiceRecord>>),
+    /// Without `status=true`: each record's JSON, made once per record.
+    Plain(RenderedList),
     /// With `status=true`: copies carrying `ServiceStatus`.
     WithStatus(Vec<Service>),
 }
 
 impl serde::Serialize for ServiceList {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeSeq;
         match self {
-            ServiceList::Plain(records) => {
-                let mut seq = serializer.serialize_seq(Some(records.len()))?;
-                for record in records {
-                    seq.serialize_element(&record.service)?;
-                }
-                seq.end()
-            }
+            ServiceList::Plain(rendered) => rendered.serialize(serializer),
             ServiceList::WithStatus(services) => services.serialize(serializer),
         }
     }
@@ -111,7 +105,11 @@ impl Control {
             .cloned()
             .collect();
         if !status {
-            return Ok(ServiceList::Plain(records));
+            drop(state);
+            let rendered = manager.rendered.services.render(&records, |record| {
+                serde_json::value::to_raw_value(&record.service)
+            });
+            return rendered.map(ServiceList::Plain).map_err(encode_error);
         }
         let statuses = service_statuses(&state, &records);
         drop(state);
