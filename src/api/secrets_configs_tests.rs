@@ -304,6 +304,15 @@ async fn secrets_end_to_end() {
     );
     assert_eq!(after["CreatedAt"], json!("2026-11-22T03:03:49.502713778Z"));
     assert_eq!(after["UpdatedAt"], json!("2026-11-22T03:03:51.827713778Z"));
+    // Lists reuse each secret's JSON (control/rendered.rs); the list made before the update
+    // must not be what a list shows after it.
+    let (_, list) = h.json(Method::GET, "/v1.41/secrets", None).await;
+    let listed = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["ID"] == json!(s1));
+    assert_eq!(listed, Some(&after));
     let next = after["Version"]["Index"].as_u64().unwrap();
     assert_eq!(
         h.call(Method::POST, &update(&next.to_string()), Some(body))
