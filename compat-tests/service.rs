@@ -453,6 +453,15 @@ fn service_scale_and_replicas() {
         service(&t, &name)["Spec"]["Mode"],
         json!({"Replicated": {"Replicas": 3}})
     );
+    // A list without `status=true` (what SDKs send by default) is made from each service's
+    // kept JSON, which must follow the update below.
+    let name_filter = format!("name={name}");
+    let listed_replicas = || {
+        let query = format!("%7B%22name%22%3A%5B%22{name}%22%5D%7D");
+        let list = t.get_json(&format!("/services?filters={query}"));
+        list[0]["Spec"]["Mode"]["Replicated"]["Replicas"].clone()
+    };
+    assert_eq!(listed_replicas(), json!(3));
     t.docker(&["service", "update", "--detach", "--replicas", "1", &name])
         .ok();
     assert_eq!(
@@ -463,12 +472,13 @@ fn service_scale_and_replicas() {
         "service",
         "ls",
         "--filter",
-        &format!("name={name}"),
+        &name_filter,
         "--format",
         "{{.Replicas}}",
     ])
     .ok()
     .stdout_is("0/1\n");
+    assert_eq!(listed_replicas(), json!(1));
     // Global services cannot be scaled.
     let global = t.unique("scaleg");
     create(

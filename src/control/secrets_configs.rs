@@ -18,8 +18,10 @@ use std::collections::{BTreeMap, HashSet};
 use std::ops::Bound;
 use std::sync::Arc;
 
-use super::rendered::{encode_error, RenderedList};
-use super::{Control, ControlError, ControlResult};
+use serde_json::value::RawValue;
+
+use super::rendered::{encode_error, RenderCache, RenderedList};
+use super::{Control, ControlError, ControlResult, Rendered};
 use crate::store::command::UnixNanos;
 use crate::store::state::same_name;
 use crate::store::{Command, StoredObject};
@@ -47,12 +49,7 @@ impl Control {
 
     /// `GET /secrets`, ordered as the engine orders it, without payloads.
     pub fn list_secrets(&self, filters: &Filters) -> ControlResult<RenderedList> {
-        let secrets = self.list_payloads::<Secret>(filters)?;
-        let manager = self.manager()?;
-        let rendered = manager.rendered.secrets.render(&secrets, |secret| {
-            serde_json::value::to_raw_value(&RedactedSecret(secret.clone()))
-        });
-        rendered.map_err(encode_error)
+        self.list_payloads::<Secret>(filters)
     }
 
     /// `GET /secrets/{id}` by ID, name or unique ID prefix, without its payload.
@@ -82,12 +79,7 @@ impl Control {
 
     /// `GET /configs`, ordered as the engine orders it (payloads included, as the engine does).
     pub fn list_configs(&self, filters: &Filters) -> ControlResult<RenderedList> {
-        let configs = self.list_payloads::<Config>(filters)?;
-        let manager = self.manager()?;
-        let rendered = manager.rendered.configs.render(&configs, |config| {
-            serde_json::value::to_raw_value(&**config)
-        });
-        rendered.map_err(encode_error)
+        self.list_payloads::<Config>(filters)
     }
 
     /// `GET /configs/{id}` by ID, name or unique ID prefix.
@@ -132,14 +124,16 @@ impl Control {
         Ok(id)
     }
 
-    fn list_payloads<T: Payload>(&self, filters: &Filters) -> ControlResult<Vec<Arc<T>>> {
+    fn list_payloads<T: Payload>(&self, filters: &Filters) -> ControlResult<RenderedList> {
         filters
             .validate(T::FILTERS)
             .map_err(|e| ControlError::Invalid(e.to_string()))?;
         let manager = self.manager()?;
-        let state = manager.store.read();
-        // Only pointers are copied under the lock; callers serialize after it is released.
-        Ok(select(T::map(&state), filters))
+        // Only pointers are copied under the lock; the JSON is made (or reused) after it.
+        let objects = select(T::map(&manager.store.read()), filters);
+        T::render_cache(&manager.rendered)
+            .render(&objects, T::list_json)
+            .map_err(encode_error)
     }
 
     fn inspect_payload<T: Payload>(&self, input: &str) -> ControlResult<Arc<T>> {
@@ -191,11 +185,24 @@ trait Payload: StoredObject {
     fn create_command(object: Self) -> Command;
     fn update_command(expected_version: u64, object: Self) -> Command;
     fn remove_command(id: String, at: UnixNanos) -> Command;
+    /// Where lists keep this kind's JSON.
+    fn render_cache(rendered: &Rendered) -> &RenderCache<Self>;
+    /// What a list shows of one object.
+    fn list_json(object: &Arc<Self>) -> serde_json::Result<Box<RawValue>>;
 }
 
 impl Payload for Secret {
     type Spec = SecretSpec;
     const FILTERS: &'static [&'static str] = &["names", "name", "id", "label"];
+
+    fn render_cache(rendered: &Rendered) -> &RenderCache<Self> {
+        &rendered.secrets
+    }
+
+    /// Never the payload.
+    fn list_json(secret: &Arc<Self>) -> serde_json::Result<Box<RawValue>> {
+        serde_json::value::to_raw_value(&RedactedSecret(secret.clone()))
+    }
 
     fn labels(&self) -> &Labels {
         &self.spec.labels
@@ -255,6 +262,15 @@ impl Payload for Secret {
 impl Payload for Config {
     type Spec = ConfigSpec;
     const FILTERS: &'static [&'static str] = &["name", "id", "label"];
+
+    fn render_cache(rendered: &Rendered) -> &RenderCache<Self> {
+        &rendered.configs
+    }
+
+    /// With the payload, as the engine lists configs.
+    fn list_json(config: &Arc<Self>) -> serde_json::Result<Box<RawValue>> {
+        serde_json::value::to_raw_value(&**config)
+    }
 
     fn labels(&self) -> &Labels {
         &self.spec.labels
