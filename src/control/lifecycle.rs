@@ -113,13 +113,17 @@ impl Control {
             crate::raft::runtime().map_err(|e| ControlError::Internal(e.to_string()))?;
         let (proposer, proposer_worker) =
             Proposer::start(raft.clone(), cancel.clone(), &raft_runtime);
+        let checkpointer = tokio::spawn(crate::raft::state_machine::checkpoint_when_idle(
+            store.clone(),
+            cancel.clone(),
+        ));
         let manager = Arc::new(Manager {
             local,
             store,
             raft,
             proposer,
             cancel,
-            workers: tokio::sync::Mutex::new(vec![proposer_worker]),
+            workers: tokio::sync::Mutex::new(vec![proposer_worker, checkpointer]),
             rendered: Rendered::default(),
         });
         if !bootstrap {

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::log_store::blocking;
 use super::{NodeId, TypeConfig};
-use crate::store::{codec, BatchResult, Change, Store};
+use crate::store::{codec, BatchResult, Change, Store, CHECKPOINT_QUIET};
 
 /// The current snapshot: its meta and its data.
 const SNAPSHOT: TableDefinition<&str, &[u8]> = TableDefinition::new("raft_snapshot");
@@ -104,9 +104,10 @@ impl StateMachine {
         }))
     }
 
-    /// Every few hundred entries, writes the changed objects to the tables (without fsync), on
-    /// the blocking pool: applies go on meanwhile. A failed checkpoint keeps its objects dirty
-    /// for the next one; the durable one before a snapshot reports failures.
+    /// While writes keep coming, every few thousand entries, writes the changed objects to the
+    /// tables (without fsync), on the blocking pool: applies go on meanwhile. A failed
+    /// checkpoint keeps its objects dirty for the next one; the durable one before a snapshot
+    /// reports failures. Between bursts, [`checkpoint_when_idle`] writes them.
     fn checkpoint_if_due(&self) {
         if !self.store.checkpoint_due() || self.checkpointing.swap(true, Ordering::AcqRel) {
             return;
@@ -122,6 +123,33 @@ impl StateMachine {
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => drop(runtime.spawn_blocking(write)),
             Err(_) => write(),
+        }
+    }
+}
+
+/// Writes what was applied since the last checkpoint once applies pause (see
+/// [`Store::idle_checkpoint_due`]), until `cancel`: after a crash in a quiet moment, nothing
+/// is replayed.
+pub async fn checkpoint_when_idle(store: Arc<Store>, cancel: tokio_util::sync::CancellationToken) {
+    let mut tick = tokio::time::interval(CHECKPOINT_QUIET);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        if !store.idle_checkpoint_due(CHECKPOINT_QUIET) {
+            continue;
+        }
+        let store = store.clone();
+        match tokio::task::spawn_blocking(move || store.checkpoint(false)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => {
+                tracing::warn!(%error, "checkpoint of the cluster state failed; will retry")
+            }
+            Err(error) => {
+                tracing::warn!(%error, "checkpoint of the cluster state failed; will retry")
+            }
         }
     }
 }
