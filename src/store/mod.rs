@@ -60,7 +60,7 @@ struct Inner {
 /// writes keep coming. After a crash, openraft re-applies at most this many entries from the
 /// (durable) log (~0.1 s). Writing the tables apart from the log keeps every write to one
 /// small durable commit, the log entry; writing them rarely during a burst keeps their cost
-/// (encoding and B-tree work, ~10 % of the CPU of a create burst when it was every 256
+/// (encoding and B-tree work, ~7 % of shoal's CPU in a create burst when it was every 256
 /// entries) off the writes, and an object created and removed within the window is never
 /// written at all.
 const CHECKPOINT_LIMIT: u64 = 4096;
