@@ -129,27 +129,37 @@ impl StateMachine {
 
 /// Writes what was applied since the last checkpoint once applies pause (see
 /// [`Store::idle_checkpoint_due`]), until `cancel`: after a crash in a quiet moment, nothing
-/// is replayed.
+/// is replayed. Asleep while nothing is applied.
 pub async fn checkpoint_when_idle(store: Arc<Store>, cancel: tokio_util::sync::CancellationToken) {
-    let mut tick = tokio::time::interval(CHECKPOINT_QUIET);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut applied = store.feed().applied();
     loop {
+        loop {
+            // An apply after this wakes the wait below, so none is left unwritten.
+            applied.borrow_and_update();
+            if store.unwritten_entries() == 0 {
+                break;
+            }
+            tokio::select! {
+                _ = cancel.cancelled() => return,
+                _ = tokio::time::sleep(CHECKPOINT_QUIET) => {}
+            }
+            if !store.idle_checkpoint_due(CHECKPOINT_QUIET) {
+                continue;
+            }
+            let store = store.clone();
+            match tokio::task::spawn_blocking(move || store.checkpoint(false)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => {
+                    tracing::warn!(%error, "checkpoint of the cluster state failed; will retry")
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "checkpoint of the cluster state failed; will retry")
+                }
+            }
+        }
         tokio::select! {
             _ = cancel.cancelled() => return,
-            _ = tick.tick() => {}
-        }
-        if !store.idle_checkpoint_due(CHECKPOINT_QUIET) {
-            continue;
-        }
-        let store = store.clone();
-        match tokio::task::spawn_blocking(move || store.checkpoint(false)).await {
-            Ok(Ok(())) => {}
-            Ok(Err(error)) => {
-                tracing::warn!(%error, "checkpoint of the cluster state failed; will retry")
-            }
-            Err(error) => {
-                tracing::warn!(%error, "checkpoint of the cluster state failed; will retry")
-            }
+            changed = applied.changed() => if changed.is_err() { return },
         }
     }
 }
@@ -301,4 +311,54 @@ fn sm_error(verb: ErrorVerb, e: &dyn std::error::Error) -> StorageError<NodeId> 
 
 fn snap_error(verb: ErrorVerb, e: &dyn std::error::Error) -> StorageError<NodeId> {
     StorageIOError::new(ErrorSubject::Snapshot(None), verb, AnyError::error(e)).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use tokio_util::sync::CancellationToken;
+
+    use super::checkpoint_when_idle;
+    use crate::store::{Command, Store};
+    use crate::types::secret::{Secret, SecretSpec};
+
+    #[tokio::test]
+    async fn the_idle_loop_writes_the_tables_once_applies_pause() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = Arc::new(redb::Database::create(dir.path().join("t.redb")).expect("db"));
+        let (store, _) = Store::open(db).expect("store");
+        let store = Arc::new(store);
+        let cancel = CancellationToken::new();
+        let idle = tokio::spawn(checkpoint_when_idle(store.clone(), cancel.clone()));
+        let secret = Command::CreateSecret {
+            secret: Box::new(Secret {
+                id: "s1".into(),
+                spec: SecretSpec {
+                    name: "one".into(),
+                    ..SecretSpec::default()
+                },
+                ..Secret::default()
+            }),
+        };
+        // Applied before the loop first runs, and again once it sleeps.
+        for index in 1..=2 {
+            let (results, changes) = store.apply_batch(index, &vec![secret.clone()], vec![]);
+            assert_eq!(results.len(), 1);
+            store.publish(index, changes);
+            assert_eq!(store.unwritten_entries(), 1);
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+            while store.unwritten_entries() > 0 && tokio::time::Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            assert_eq!(
+                store.unwritten_entries(),
+                0,
+                "entry {index} not written after the pause"
+            );
+        }
+        cancel.cancel();
+        idle.await.expect("the loop ends when cancelled");
+    }
 }

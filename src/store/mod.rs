@@ -154,11 +154,15 @@ impl Store {
     /// Whether enough entries have been applied since the last checkpoint to write one.
     /// Writes have kept coming for [`CHECKPOINT_LIMIT`] entries: write the tables now.
     pub fn checkpoint_due(&self) -> bool {
+        self.unwritten_entries() >= CHECKPOINT_LIMIT
+    }
+
+    /// Log entries applied since the last checkpoint.
+    pub fn unwritten_entries(&self) -> u64 {
         self.inner
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .entries_since_checkpoint
-            >= CHECKPOINT_LIMIT
     }
 
     /// Something was applied since the last checkpoint, and nothing for `quiet`.
