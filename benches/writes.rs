@@ -7,9 +7,10 @@
 //! than that. This one reports, per client count, each endpoint's rate and latencies and B/A.
 //!
 //! Flags: `--host A` (required), `--compare B`, `--n 2000` (services per run),
-//! `--clients 1,4,16`, `--rounds 2`. What it creates carries the label `swarm-bench=1` (as the
-//! kit's) and is removed by the run. Run with no flags (as `cargo test --all-targets` does), it
-//! prints how to use it and exits.
+//! `--clients 1,4,16`, `--rounds 2`, `--slices 10` (A and B take turns this many times per
+//! run, so both are measured in the same moments of a noisy machine; 1 = all of A, then B).
+//! What it creates carries the label `swarm-bench=1` (as the kit's) and is removed by the run.
+//! Run with no flags (as `cargo test --all-targets` does), it prints how to use it and exits.
 
 use std::time::{Duration, Instant};
 
@@ -24,6 +25,7 @@ struct Options {
     n: usize,
     clients: Vec<usize>,
     rounds: usize,
+    slices: usize,
 }
 
 fn parse_options() -> Option<Options> {
@@ -32,6 +34,7 @@ fn parse_options() -> Option<Options> {
         n: 2000,
         clients: vec![1, 4, 16],
         rounds: 2,
+        slices: 10,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -39,6 +42,7 @@ fn parse_options() -> Option<Options> {
             "--host" | "--compare" => options.hosts.push(args.next()?),
             "--n" => options.n = args.next()?.parse().ok()?,
             "--rounds" => options.rounds = args.next()?.parse().ok()?,
+            "--slices" => options.slices = args.next()?.parse::<usize>().ok()?.max(1),
             "--clients" => {
                 options.clients = args
                     .next()?
@@ -136,14 +140,29 @@ fn figure(total: Duration, mut latencies: Vec<Duration>, failed: usize) -> Figur
     }
 }
 
-/// Runs `work` for every item, spread over `clients` connections; answers the figure and what
-/// each call returned.
-async fn run_spread<F, Fut>(
-    host: &str,
-    items: Vec<String>,
-    clients: usize,
-    work: F,
-) -> (Figure, Vec<Option<String>>)
+/// What one host did with one slice of the items.
+#[derive(Default)]
+struct Run {
+    total: Duration,
+    latencies: Vec<Duration>,
+    results: Vec<Option<String>>,
+}
+
+impl Run {
+    fn add(&mut self, other: Run) {
+        self.total += other.total;
+        self.latencies.extend(other.latencies);
+        self.results.extend(other.results);
+    }
+
+    fn figure(self) -> Figure {
+        let failed = self.results.iter().filter(|r| r.is_none()).count();
+        figure(self.total, self.latencies, failed)
+    }
+}
+
+/// Runs `work` for every item, spread over `clients` connections.
+async fn run_spread<F, Fut>(host: &str, items: Vec<String>, clients: usize, work: F) -> Run
 where
     F: Fn(Client, String) -> Fut + Copy + 'static,
     Fut: std::future::Future<Output = (Client, Option<String>)> + 'static,
@@ -179,9 +198,46 @@ where
         latencies.append(&mut l);
         results.append(&mut r);
     }
-    let total = started.elapsed();
-    let failed = results.iter().filter(|r| r.is_none()).count();
-    (figure(total, latencies, failed), results)
+    Run {
+        total: started.elapsed(),
+        latencies,
+        results,
+    }
+}
+
+/// Runs `work` over each host's items in `slices` turns, the hosts taking turns slice by
+/// slice (and in turn going first): this machine's disk and CPU change speed from one second
+/// to the next, and hosts measured in the same moments see the same machine.
+async fn run_interleaved<F, Fut>(
+    hosts: &[String],
+    items: Vec<Vec<String>>,
+    clients: usize,
+    slices: usize,
+    work: F,
+) -> Vec<Run>
+where
+    F: Fn(Client, String) -> Fut + Copy + 'static,
+    Fut: std::future::Future<Output = (Client, Option<String>)> + 'static,
+{
+    let mut runs: Vec<Run> = hosts.iter().map(|_| Run::default()).collect();
+    let chunk = |list: &[String]| list.len().div_ceil(slices).max(1);
+    let mut slices_of: Vec<Vec<Vec<String>>> = items
+        .iter()
+        .map(|list| list.chunks(chunk(list)).map(<[String]>::to_vec).collect())
+        .collect();
+    for slice in 0..slices {
+        let mut order: Vec<usize> = (0..hosts.len()).collect();
+        if slice % 2 == 1 {
+            order.reverse();
+        }
+        for h in order {
+            let Some(part) = slices_of[h].get_mut(slice).map(std::mem::take) else {
+                continue;
+            };
+            runs[h].add(run_spread(&hosts[h], part, clients, work).await);
+        }
+    }
+    runs
 }
 
 async fn create(mut client: Client, name: String) -> (Client, Option<String>) {
@@ -239,18 +295,25 @@ async fn bench(options: Options) {
     println!("{header}");
     for round in 0..options.rounds {
         for &clients in &options.clients {
-            let mut creates = Vec::new();
-            let mut removes = Vec::new();
-            for host in &options.hosts {
-                let names: Vec<String> = (0..options.n)
-                    .map(|i| format!("wb-{tag}-{round}-{clients}-{i}"))
-                    .collect();
-                let (created, ids) = run_spread(host, names, clients, create).await;
-                let ids: Vec<String> = ids.into_iter().flatten().collect();
-                let (removed, _) = run_spread(host, ids, clients, remove).await;
-                creates.push(created);
-                removes.push(removed);
-            }
+            let names: Vec<Vec<String>> = options
+                .hosts
+                .iter()
+                .map(|_| {
+                    (0..options.n)
+                        .map(|i| format!("wb-{tag}-{round}-{clients}-{i}"))
+                        .collect()
+                })
+                .collect();
+            let created =
+                run_interleaved(&options.hosts, names, clients, options.slices, create).await;
+            let ids: Vec<Vec<String>> = created
+                .iter()
+                .map(|run| run.results.iter().flatten().cloned().collect())
+                .collect();
+            let removed =
+                run_interleaved(&options.hosts, ids, clients, options.slices, remove).await;
+            let creates: Vec<Figure> = created.into_iter().map(Run::figure).collect();
+            let removes: Vec<Figure> = removed.into_iter().map(Run::figure).collect();
             print_row(&format!("r{round} create c={clients}"), &creates);
             print_row(&format!("r{round} remove c={clients}"), &removes);
         }
@@ -261,7 +324,7 @@ fn main() {
     let Some(options) = parse_options() else {
         println!(
             "writes: no endpoint given; usage: cargo bench --bench writes -- --host unix:///A.sock \
-             [--compare unix:///B.sock] [--n 2000] [--clients 1,4,16] [--rounds 2]"
+             [--compare unix:///B.sock] [--n 2000] [--clients 1,4,16] [--rounds 2] [--slices 10]"
         );
         return;
     };
