@@ -127,6 +127,9 @@ impl StateMachine {
     }
 }
 
+/// How long the idle loop waits after a failed checkpoint.
+const CHECKPOINT_RETRY: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Writes what was applied since the last checkpoint once applies pause (see
 /// [`Store::idle_checkpoint_due`]), until `cancel`: after a crash in a quiet moment, nothing
 /// is replayed. Asleep while nothing is applied.
@@ -146,15 +149,17 @@ pub async fn checkpoint_when_idle(store: Arc<Store>, cancel: tokio_util::sync::C
             if !store.idle_checkpoint_due(CHECKPOINT_QUIET) {
                 continue;
             }
-            let store = store.clone();
-            match tokio::task::spawn_blocking(move || store.checkpoint(false)).await {
-                Ok(Ok(())) => {}
-                Ok(Err(error)) => {
-                    tracing::warn!(%error, "checkpoint of the cluster state failed; will retry")
-                }
-                Err(error) => {
-                    tracing::warn!(%error, "checkpoint of the cluster state failed; will retry")
-                }
+            let writer = store.clone();
+            let error = match tokio::task::spawn_blocking(move || writer.checkpoint(false)).await {
+                Ok(Ok(())) => continue,
+                Ok(Err(error)) => error.to_string(),
+                Err(error) => error.to_string(),
+            };
+            // The objects stay dirty; a full or failing disk is not retried ten times a second.
+            tracing::warn!(%error, "checkpoint of the cluster state failed; will retry");
+            tokio::select! {
+                _ = cancel.cancelled() => return,
+                _ = tokio::time::sleep(CHECKPOINT_RETRY) => {}
             }
         }
         tokio::select! {
