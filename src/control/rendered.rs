@@ -20,13 +20,24 @@ type Entry<T> = (Weak<T>, Arc<RawValue>);
 
 /// Rendered JSON of one kind of record.
 pub struct RenderCache<T> {
-    entries: Mutex<HashMap<usize, Entry<T>>>,
+    entries: Mutex<Entries<T>>,
+}
+
+struct Entries<T> {
+    by_address: HashMap<usize, Entry<T>>,
+    /// Dead entries are looked for only once the map holds more than this: what was alive at
+    /// the last look plus [`SLACK`]. A small filtered list over many live records does not
+    /// scan them all each time; dead entries wait at most until [`SLACK`] new ones arrive.
+    prune_above: usize,
 }
 
 impl<T> Default for RenderCache<T> {
     fn default() -> Self {
         Self {
-            entries: Mutex::new(HashMap::new()),
+            entries: Mutex::new(Entries {
+                by_address: HashMap::new(),
+                prune_above: 0,
+            }),
         }
     }
 }
@@ -42,25 +53,31 @@ impl<T> RenderCache<T> {
         let mut rendered = Vec::with_capacity(records.len());
         for record in records {
             let key = Arc::as_ptr(record) as *const () as usize;
-            let json = match entries.get(&key) {
+            let json = match entries.by_address.get(&key) {
                 Some((_, json)) => json.clone(),
                 None => {
                     let json: Arc<RawValue> = to_json(record)?.into();
-                    entries.insert(key, (Arc::downgrade(record), json.clone()));
+                    entries
+                        .by_address
+                        .insert(key, (Arc::downgrade(record), json.clone()));
                     json
                 }
             };
             rendered.push(json);
         }
-        if entries.len() > records.len() * 2 + SLACK {
-            entries.retain(|_, (record, _)| record.strong_count() > 0);
+        let held = entries.by_address.len();
+        if held > records.len() * 2 + SLACK && held > entries.prune_above {
+            entries
+                .by_address
+                .retain(|_, (record, _)| record.strong_count() > 0);
+            entries.prune_above = entries.by_address.len() + SLACK;
         }
         Ok(RenderedList(rendered))
     }
 
     #[cfg(test)]
     fn len(&self) -> usize {
-        self.entries.lock().unwrap().len()
+        self.entries.lock().unwrap().by_address.len()
     }
 }
 
@@ -135,5 +152,24 @@ mod tests {
         let few = items(&["x"]);
         cache.render(&few, view).unwrap();
         assert_eq!(cache.len(), 1, "only the live record stays");
+    }
+
+    #[test]
+    fn small_lists_over_many_live_records_do_not_rescan_them() {
+        let cache = RenderCache::default();
+        let view = |item: &Arc<Item>| serde_json::value::to_raw_value(&**item);
+        let names: Vec<String> = (0..3 * SLACK).map(|i| format!("n{i}")).collect();
+        let live = items(&names.iter().map(String::as_str).collect::<Vec<_>>());
+        cache.render(&live, view).unwrap();
+        // The first small list looks for dead entries and finds none...
+        cache.render(&live[..1], view).unwrap();
+        let threshold = cache.entries.lock().unwrap().prune_above;
+        assert_eq!(threshold, 3 * SLACK + SLACK);
+        // ...and the next ones do not look again until SLACK new entries arrive.
+        for _ in 0..10 {
+            cache.render(&live[..1], view).unwrap();
+        }
+        assert_eq!(cache.entries.lock().unwrap().prune_above, threshold);
+        assert_eq!(cache.len(), 3 * SLACK);
     }
 }
