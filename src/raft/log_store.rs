@@ -1,8 +1,8 @@
 //! The Raft log store: entries in the write-ahead log (`wal.rs`), the vote and the purge point
 //! in redb.
 //!
-//! An append is durable before its callback fires: one write and one `fdatasync` per append,
-//! done in place: the Raft core waits for it anyway, and it runs on a thread of its own (see
+//! An append is durable before its callback fires: one synchronous (`O_DSYNC`) write per
+//! append, done in place: the Raft core waits for it anyway, and it runs on a thread of its own (see
 //! [`super::runtime`]), so the API goes on serving meanwhile. The proposer batches concurrent
 //! commands into one entry, so one fsync commits many writes.
 
