@@ -2,9 +2,9 @@
 //! in redb.
 //!
 //! An append is durable before its callback fires: one synchronous (`O_DSYNC`) write per
-//! append, done in place: the Raft core waits for it anyway, and it runs on a thread of its own (see
-//! [`super::runtime`]), so the API goes on serving meanwhile. The proposer batches concurrent
-//! commands into one entry, so one fsync commits many writes.
+//! append, done in place: the Raft core waits for it anyway, and it runs on a thread of its
+//! own (see [`super::runtime`]), so the API goes on serving meanwhile. The proposer batches
+//! concurrent commands into one entry, so one durable write commits many of them.
 
 use std::collections::VecDeque;
 use std::fmt::Debug;
