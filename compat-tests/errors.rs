@@ -269,6 +269,48 @@ fn invalid_filters_are_400() {
 }
 
 #[test]
+fn strict_boolean_query_values_are_400_and_change_nothing() {
+    // Exclusive: it compares the whole swarm object before and after.
+    let Some(t) = Target::swarm_exclusive() else { return };
+    let name = t.unique("strictbool");
+    let svc = create_service(&t, &name);
+    let id = svc["ID"].as_str().unwrap();
+    // `status` and `insertDefaults` take what Go's strconv.ParseBool takes, and nothing else.
+    t.api("GET", "/services?status=yes").error(
+        400,
+        "invalid value for status: yes: strconv.ParseBool: parsing \"yes\": invalid syntax",
+    );
+    t.api("GET", &format!("/services/{id}?insertDefaults=null"))
+        .error(
+            400,
+            "invalid value for insertDefaults: null: strconv.ParseBool: parsing \"null\": invalid syntax",
+        );
+    t.api("GET", "/services?status=t").status(200);
+    t.api("GET", &format!("/services/{id}?insertDefaults=F"))
+        .status(200);
+    t.api("GET", "/services?status=").status(200);
+    // A swarm update with a bad rotate value is refused before anything rotates.
+    let swarm = t.get_json("/swarm");
+    let version = swarm["Version"]["Index"].as_u64().unwrap();
+    for key in [
+        "rotateWorkerToken",
+        "rotateManagerToken",
+        "rotateManagerUnlockKey",
+    ] {
+        t.api_json(
+            "POST",
+            &format!("/swarm/update?version={version}&{key}=yes"),
+            &swarm["Spec"],
+        )
+        .error(400, &format!("invalid value for {key}: yes"));
+    }
+    assert_eq!(t.get_json("/swarm"), swarm);
+    // `force` stays lenient, as the engine reads it: `yes` is true, not an error.
+    t.api("DELETE", "/nodes/doesnotexist?force=yes")
+        .error(404, "node doesnotexist not found");
+}
+
+#[test]
 fn unknown_paths_and_wrong_methods_are_404() {
     let Some(t) = Target::swarm() else { return };
     t.api("GET", "/doesnotexist").error(404, "page not found");

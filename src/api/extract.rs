@@ -15,6 +15,7 @@ use serde::Serialize;
 use super::error::ApiError;
 use crate::types::decode;
 use crate::types::filters::Filters;
+use crate::types::meta::parse_go_bool;
 
 /// Largest request body shoal reads for its own endpoints (configs may be ~1000 KiB of base64).
 const MAX_BODY: usize = 4 << 20;
@@ -88,9 +89,30 @@ impl Query {
             .map(|(_, v)| v.as_str())
     }
 
-    /// The engine's boolean query values: anything but "", "0", "no", "false", "none" is true.
+    /// The engine's lenient boolean query values (`force`, `follow`, ...): anything but "",
+    /// "0", "no", "false", "none" is true.
     pub fn flag(&self, key: &str) -> bool {
         self.get(key).is_some_and(truthy)
+    }
+
+    /// A boolean the engine parses strictly, as Go's `strconv.ParseBool` (`status`,
+    /// `insertDefaults`, `verbose`, the swarm's `rotate*`): absent or empty is false; `Err`
+    /// holds a value it refuses (`yes`, `null`).
+    pub fn strict_flag(&self, key: &str) -> Result<bool, &str> {
+        match self.get(key).filter(|value| !value.is_empty()) {
+            None => Ok(false),
+            Some(value) => parse_go_bool(value).ok_or(value),
+        }
+    }
+
+    /// [`Self::strict_flag`], refused with the engine's 400: `invalid value for status: yes:
+    /// strconv.ParseBool: parsing "yes": invalid syntax`.
+    pub fn parsed_flag(&self, key: &str) -> Result<bool, ApiError> {
+        self.strict_flag(key).map_err(|value| {
+            ApiError::invalid(format!(
+                "invalid value for {key}: {value}: strconv.ParseBool: parsing {value:?}: invalid syntax"
+            ))
+        })
     }
 }
 

@@ -22,7 +22,6 @@ use super::state::AppState;
 use crate::control::networks::{self, CreateRoute, ResolveMode, Resolved};
 use crate::types::decode;
 use crate::types::filters::Filters;
-use crate::types::meta::parse_go_bool;
 use crate::types::network_resource::{NetworkCreateRequest, NetworkResource};
 
 /// Largest body read from a create request or from dockerd's list.
@@ -71,6 +70,7 @@ pub async fn list(State(state): State<AppState>, request: Request) -> Result<Res
         (status = 400, description = "invalid name, driver, IPAM or subnet overlap"),
         (status = 403, description = "predefined name or label"),
         (status = 409, description = "network with name X already exists; a second ingress network"),
+        (status = 500, description = "an empty name, as the engine answers it"),
         (status = 501, description = "ingress network with a driver other than overlay")))]
 pub async fn create(State(state): State<AppState>, request: Request) -> Result<Response, ApiError> {
     let (parts, body) = request.into_parts();
@@ -110,13 +110,7 @@ pub async fn inspect(
     if !state.control.may_be_swarm_network(&id) {
         return forward_to(&state.engine, request).await;
     }
-    if let Some(verbose) = query.get("verbose").filter(|v| !v.is_empty()) {
-        if parse_go_bool(verbose).is_none() {
-            return Err(ApiError::invalid(format!(
-                "invalid value for verbose: {verbose}: strconv.ParseBool: parsing \"{verbose}\": invalid syntax"
-            )));
-        }
-    }
+    query.parsed_flag("verbose")?;
     let scope = query.get("scope");
     match state
         .control
@@ -133,6 +127,7 @@ pub async fn inspect(
     params(("id" = String, Path, description = "ID, name or ID prefix")),
     responses((status = 204),
         (status = 400, description = "in use by a service or task; ambiguous reference"),
+        (status = 403, description = "a predefined network (dockerd's answer)"),
         (status = 404, description = "network X not found")))]
 pub async fn remove(
     State(state): State<AppState>,

@@ -78,9 +78,8 @@ pub async fn list(
     QueryFilters(filters): QueryFilters,
     query: Query,
 ) -> Result<Response, ApiError> {
-    let services = state
-        .control
-        .list_services(&filters, query.flag("status"))?;
+    let status = query.parsed_flag("status")?;
+    let services = state.control.list_services(&filters, status)?;
     Ok(ok(services).into_response())
 }
 
@@ -88,15 +87,14 @@ pub async fn list(
 #[utoipa::path(operation_id = "ServiceInspect", get, path = "/services/{id}", tag = "Service",
     params(("id" = String, Path, description = "ID, name or unique ID prefix"),
         ("insertDefaults" = Option<bool>, Query)),
-    responses((status = 200, body = crate::types::service::Service), (status = 404), (status = 503)))]
+    responses((status = 200, body = crate::types::service::Service), (status = 400), (status = 404), (status = 503)))]
 pub async fn inspect(
     State(state): State<AppState>,
     Path(id): Path<String>,
     query: Query,
 ) -> Result<Response, ApiError> {
-    let service = state
-        .control
-        .inspect_service(&id, query.flag("insertDefaults"))?;
+    let insert_defaults = query.parsed_flag("insertDefaults")?;
+    let service = state.control.inspect_service(&id, insert_defaults)?;
     Ok(ok(service).into_response())
 }
 

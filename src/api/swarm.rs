@@ -72,10 +72,16 @@ pub async fn update(
     DockerJson(spec): DockerJson<SwarmSpec>,
 ) -> Result<Response, ApiError> {
     let version = parse_version(query.get("version"), "swarm")?;
+    // Refused before anything changes, with the engine's shorter message.
+    let rotate_flag = |key: &str| {
+        query
+            .strict_flag(key)
+            .map_err(|value| ApiError::invalid(format!("invalid value for {key}: {value}")))
+    };
     let rotate = Rotate {
-        worker_token: query.flag("rotateWorkerToken"),
-        manager_token: query.flag("rotateManagerToken"),
-        manager_unlock_key: query.flag("rotateManagerUnlockKey"),
+        worker_token: rotate_flag("rotateWorkerToken")?,
+        manager_token: rotate_flag("rotateManagerToken")?,
+        manager_unlock_key: rotate_flag("rotateManagerUnlockKey")?,
     };
     state.control.update_swarm(version, spec, rotate).await?;
     Ok(empty(StatusCode::OK))
@@ -90,7 +96,7 @@ pub async fn unlock_key(State(state): State<AppState>) -> Result<Response, ApiEr
 
 /// `POST /swarm/unlock`
 #[utoipa::path(operation_id = "SwarmUnlock", post, path = "/swarm/unlock", tag = "Swarm", request_body = UnlockRequest,
-    responses((status = 200), (status = 401, description = "wrong key"), (status = 409, description = "not locked")))]
+    responses((status = 200), (status = 400), (status = 401, description = "wrong key"), (status = 409, description = "not locked")))]
 pub async fn unlock(
     State(state): State<AppState>,
     DockerJson(request): DockerJson<UnlockRequest>,
