@@ -271,7 +271,9 @@ fn invalid_filters_are_400() {
 #[test]
 fn strict_boolean_query_values_are_400_and_change_nothing() {
     // Exclusive: it compares the whole swarm object before and after.
-    let Some(t) = Target::swarm_exclusive() else { return };
+    let Some(t) = Target::swarm_exclusive() else {
+        return;
+    };
     let name = t.unique("strictbool");
     let svc = create_service(&t, &name);
     let id = svc["ID"].as_str().unwrap();

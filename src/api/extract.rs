@@ -213,6 +213,19 @@ mod tests {
     }
 
     #[test]
+    fn strict_flags_take_what_go_parse_bool_takes_and_lenient_ones_anything() {
+        let query = Query(parse_query("a=True&b=F&c=yes&d=&e=null&a=no"));
+        assert_eq!(query.strict_flag("a"), Ok(true), "the first value counts");
+        assert_eq!(query.strict_flag("b"), Ok(false));
+        assert_eq!(query.strict_flag("c"), Err("yes"));
+        assert_eq!(query.strict_flag("d"), Ok(false));
+        assert_eq!(query.strict_flag("absent"), Ok(false));
+        assert!(query.flag("c") && query.flag("e") && !query.flag("d"));
+        let refused = query.parsed_flag("e").unwrap_err().into_response();
+        assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    }
+
+    #[test]
     fn version_parameter_texts() {
         assert_eq!(parse_version(Some("12"), "service").unwrap(), 12);
         assert_eq!(
