@@ -313,6 +313,28 @@ fn strict_boolean_query_values_are_400_and_change_nothing() {
 }
 
 #[test]
+fn bad_log_query_values_are_refused_as_the_engine_refuses_them() {
+    let Some(t) = Target::swarm() else { return };
+    let name = t.unique("badlogs");
+    let id = create_service(&t, &name)["ID"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let logs = |query: &str| t.api("GET", &format!("/services/{id}/logs?stdout=1&{query}"));
+    logs("since=abc").error(
+        500,
+        "could not parse since timestamp: strconv.ParseInt: parsing \"abc\": invalid syntax",
+    );
+    logs("since=1.x").error(
+        500,
+        "could not parse since timestamp: strconv.ParseInt: parsing \"x\": invalid syntax",
+    );
+    logs("tail=abc").error(500, "tail value must be a positive integer or \"all\"");
+    logs("tail=-5").error(500, "negative tail values not supported");
+    logs("since=1700000000.5&tail=all").status(200);
+}
+
+#[test]
 fn unknown_paths_and_wrong_methods_are_404() {
     let Some(t) = Target::swarm() else { return };
     t.api("GET", "/doesnotexist").error(404, "page not found");

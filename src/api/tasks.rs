@@ -52,18 +52,38 @@ pub fn log_options(query: &Query) -> Result<LogOptions, ApiError> {
             }
         },
     };
+    let since = query.get("since").filter(|s| !s.is_empty());
+    if let Some(since) = since {
+        check_timestamp(since).map_err(|reason| {
+            ApiError::internal(format!("could not parse since timestamp: {reason}"))
+        })?;
+    }
     Ok(LogOptions {
         follow: query.flag("follow"),
         stdout: query.flag("stdout"),
         stderr: query.flag("stderr"),
         timestamps: query.flag("timestamps"),
         details: query.flag("details"),
-        since: query
-            .get("since")
-            .filter(|s| !s.is_empty())
-            .map(str::to_string),
+        since: since.map(str::to_string),
         tail,
     })
+}
+
+/// Checks a `since` value the way the engine reads it: `seconds[.fraction]`, each part a
+/// base-10 integer; `Err` is Go's `strconv.ParseInt` text for the part it refuses.
+fn check_timestamp(value: &str) -> Result<(), String> {
+    for part in value.splitn(2, '.') {
+        if let Err(error) = part.parse::<i64>() {
+            let reason = match error.kind() {
+                std::num::IntErrorKind::PosOverflow | std::num::IntErrorKind::NegOverflow => {
+                    "value out of range"
+                }
+                _ => "invalid syntax",
+            };
+            return Err(format!("strconv.ParseInt: parsing {part:?}: {reason}"));
+        }
+    }
+    Ok(())
 }
 
 /// A log stream: chunked, no Content-Type (as the engine answers).
@@ -94,4 +114,27 @@ pub async fn inspect(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     Ok(ok(state.control.inspect_task(&id)?).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_timestamp;
+
+    #[test]
+    fn since_takes_seconds_and_an_optional_fraction() {
+        assert_eq!(check_timestamp("1700000000"), Ok(()));
+        assert_eq!(check_timestamp("1700000000.123456789"), Ok(()));
+        assert_eq!(
+            check_timestamp("abc"),
+            Err("strconv.ParseInt: parsing \"abc\": invalid syntax".into())
+        );
+        assert_eq!(
+            check_timestamp("1.x"),
+            Err("strconv.ParseInt: parsing \"x\": invalid syntax".into())
+        );
+        assert_eq!(
+            check_timestamp("99999999999999999999"),
+            Err("strconv.ParseInt: parsing \"99999999999999999999\": value out of range".into())
+        );
+    }
 }
