@@ -374,7 +374,6 @@ impl Wal {
         // non-empty one is trusted only while it is kept, which the length check guards.
         let tail = std::mem::take(&mut self.tail);
         let mut attempted = false;
-        let mut durable = false;
         if let Some(direct) = segment
             .direct
             .as_ref()
@@ -382,17 +381,16 @@ impl Wal {
         {
             attempted = true;
             match write_direct(direct, tail_start, &tail, buffer) {
-                Ok(new_tail) => {
-                    self.tail = new_tail;
-                    durable = true;
-                }
+                Ok(new_tail) => self.tail = new_tail,
                 Err(error) => {
                     tracing::warn!(%error, "direct log write failed; this segment is written through the page cache");
                     segment.direct = None;
                 }
             }
         }
-        if !attempted || segment.direct.is_none() {
+        // A direct write that went through is durable (`O_DSYNC`); a failed one dropped `direct`.
+        let durable = attempted && segment.direct.is_some();
+        if !durable {
             if attempted {
                 // The failed direct write may have torn the block holding the tail's
                 // acknowledged records, and the page cache no longer has it: write them
