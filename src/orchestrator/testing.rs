@@ -61,7 +61,7 @@ impl World {
     fn run(&mut self, command: Command) {
         self.index += 1;
         // Apply like the store does; refusals are not expected here.
-        apply(&mut self.state, self.index, &command).expect("apply");
+        apply(&mut self.state, self.index, command).expect("apply");
         self.now += 1_000;
     }
 

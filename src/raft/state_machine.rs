@@ -239,7 +239,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
                     StoredMembership::new(Some(entry.log_id), membership.clone());
             }
             let meta = codec::encode(&self.applied).map_err(|e| sm_error(ErrorVerb::Write, &e))?;
-            match &entry.payload {
+            match entry.payload {
                 EntryPayload::Normal(batch) => {
                     let (result, mut changed) =
                         self.store.apply_batch(entry.log_id.index, batch, meta);
@@ -349,7 +349,7 @@ mod tests {
         };
         // Applied before the loop first runs, and again once it sleeps.
         for index in 1..=2 {
-            let (results, changes) = store.apply_batch(index, &vec![secret.clone()], vec![]);
+            let (results, changes) = store.apply_batch(index, vec![secret.clone()], vec![]);
             assert_eq!(results.len(), 1);
             store.publish(index, changes);
             assert_eq!(store.unwritten_entries(), 1);

@@ -175,7 +175,7 @@ impl Cluster {
         let plan = self.schedule();
         for command in commands(plan.clone(), self.now) {
             self.index += 1;
-            apply(&mut self.state, self.index, &command).expect("apply");
+            apply(&mut self.state, self.index, command).expect("apply");
         }
         self.now += 1_000;
         plan

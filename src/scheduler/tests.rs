@@ -515,7 +515,7 @@ fn orchestrated_tasks_end_up_assigned() {
     let mut index = 1_000;
     for command in super::commands(super::schedule(&world.state), world.now) {
         index += 1;
-        crate::store::apply::apply(&mut world.state, index, &command).expect("apply");
+        crate::store::apply::apply(&mut world.state, index, command).expect("apply");
     }
     let tasks: Vec<_> = world
         .all_tasks()

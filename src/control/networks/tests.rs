@@ -18,7 +18,7 @@ fn stored(state: &mut ClusterState, request: &NetworkCreateRequest, id: &str) ->
     crate::store::apply::apply(
         state,
         1,
-        &Command::CreateNetwork {
+        Command::CreateNetwork {
             network: Box::new(network),
         },
     )
@@ -195,7 +195,7 @@ fn resource_shape_matches_the_engine() {
     crate::store::apply::apply(
         &mut state,
         9,
-        &Command::CreateNetwork {
+        Command::CreateNetwork {
             network: Box::new(network),
         },
     )

@@ -60,11 +60,12 @@ impl Action {
     }
 }
 
-/// Applies one command at log `index`. On error the state is unchanged.
+/// Applies one command at log `index`, taking its objects into the state (no copy). On error
+/// the state is unchanged.
 pub fn apply(
     state: &mut ClusterState,
     index: u64,
-    command: &Command,
+    command: Command,
 ) -> Result<Vec<Change>, StoreError> {
     match command {
         Command::CreateCluster {
@@ -75,16 +76,15 @@ pub fn apply(
             if state.cluster.is_some() {
                 return Err(StoreError::ClusterExists);
             }
-            let mut cluster = (**cluster).clone();
+            let mut cluster = *cluster;
             cluster.info.version.index = index;
             let at = nanos(&cluster.info.updated_at);
             let mut changes = vec![cluster_change(Action::Create, &cluster.info.id, at)];
-            let mut node = (**node).clone();
+            let mut node = *node;
             node.set_version(index);
             changes.push(change(Kind::Node, Action::Create, &node, at));
             state.nodes.insert(node.id.clone(), Arc::new(node));
-            for network in networks {
-                let mut network = network.clone();
+            for mut network in networks {
                 network.set_version(index);
                 changes.push(change(Kind::Network, Action::Create, &network, at));
                 state.index_name::<Network>(None, &network.spec.name, &network.id);
@@ -99,10 +99,10 @@ pub fn apply(
             cluster,
         } => {
             let current = state.cluster.as_ref().ok_or(StoreError::NoCluster)?;
-            if current.info.version.index != *expected_version {
+            if current.info.version.index != expected_version {
                 return Err(StoreError::OutOfSequence);
             }
-            let mut cluster = (**cluster).clone();
+            let mut cluster = *cluster;
             cluster.info.version.index = index;
             let at = nanos(&cluster.info.updated_at);
             let changes = vec![cluster_change(Action::Update, &cluster.info.id, at)];
@@ -115,21 +115,21 @@ pub fn apply(
             node,
         } => {
             let at = nanos(&node.updated_at);
-            update(state, index, *expected_version, (**node).clone(), at)
+            update(state, index, expected_version, *node, at)
         }
         Command::RemoveNode { id, at } => {
-            let node = existing::<crate::types::node::Node>(state, id)?;
+            let node = existing::<crate::types::node::Node>(state, &id)?;
             if node.is_manager() {
                 return Err(StoreError::FailedPrecondition(format!(
                     "node {id} is a cluster manager and is a member of the raft cluster. \
                      It must be demoted to worker before removal"
                 )));
             }
-            remove::<crate::types::node::Node>(state, id, *at)
+            remove::<crate::types::node::Node>(state, &id, at)
         }
 
         Command::CreateService { service } => {
-            let mut record = (**service).clone();
+            let mut record = *service;
             check_references(state, &record.service)?;
             endpoint::allocate(state, &mut record.service, None)?;
             record.spec_version = index;
@@ -141,7 +141,7 @@ pub fn apply(
             service,
             new_spec,
         } => {
-            let mut record = (**service).clone();
+            let mut record = *service;
             check_references(state, &record.service)?;
             let current = state.services.get(&record.service.id).cloned();
             endpoint::allocate(
@@ -149,13 +149,13 @@ pub fn apply(
                 &mut record.service,
                 current.as_deref().map(|c| &c.service),
             )?;
-            if *new_spec {
+            if new_spec {
                 record.spec_version = index;
             }
             let at = nanos(&record.service.updated_at);
             let old_replicas = current.as_ref().and_then(|s| s.service.spec.replicas());
             let new_replicas = record.service.spec.replicas();
-            let mut changes = update(state, index, *expected_version, record, at)?;
+            let mut changes = update(state, index, expected_version, record, at)?;
             if let (Some(old), Some(new), Some(change)) =
                 (old_replicas, new_replicas, changes.first_mut())
             {
@@ -171,20 +171,20 @@ pub fn apply(
             Ok(changes)
         }
         Command::RemoveService { id, at } => {
-            let mut changes = remove::<ServiceRecord>(state, id, *at)?;
+            let mut changes = remove::<ServiceRecord>(state, &id, at)?;
             // Its tasks are not wanted any more, from this entry on (as the orchestrator would
             // decide a moment later): a `stack rm` that removes the stack's networks right
             // after its services must not find them held by those tasks.
             let unwanted: Vec<DesiredStateChange> = state
                 .tasks
                 .values()
-                .filter(|t| t.service_id == *id && t.desired_state < TaskState::Remove)
+                .filter(|t| t.service_id == id && t.desired_state < TaskState::Remove)
                 .map(|t| DesiredStateChange {
                     task_id: t.id.clone(),
                     desired: TaskState::Remove,
                 })
                 .collect();
-            changes.extend(tasks::set_desired_state(state, index, &unwanted, *at)?);
+            changes.extend(tasks::set_desired_state(state, index, &unwanted, at)?);
             Ok(changes)
         }
 
@@ -192,41 +192,41 @@ pub fn apply(
             node_id,
             status,
             at,
-        } => tasks::set_node_status(state, index, node_id, status, *at),
+        } => tasks::set_node_status(state, index, &node_id, &status, at),
         Command::SetUpdateStatus {
             service_id,
             update_status,
             at,
-        } => tasks::set_update_status(state, index, service_id, update_status, *at),
+        } => tasks::set_update_status(state, index, &service_id, &update_status, at),
         Command::RollbackService {
             service_id,
             message,
             at,
-        } => tasks::rollback_service(state, index, service_id, message, *at),
+        } => tasks::rollback_service(state, index, &service_id, &message, at),
         Command::CreateTasks { tasks } => tasks::create_tasks(state, index, tasks),
         Command::SetDesiredState { changes, at } => {
-            tasks::set_desired_state(state, index, changes, *at)
+            tasks::set_desired_state(state, index, &changes, at)
         }
         Command::AssignTasks { assignments, at } => {
-            tasks::assign_tasks(state, index, assignments, *at)
+            tasks::assign_tasks(state, index, &assignments, at)
         }
-        Command::UpdateTaskStatus { reports } => tasks::update_task_status(state, index, reports),
-        Command::RemoveTasks { ids, at } => tasks::remove_tasks(state, ids, *at),
+        Command::UpdateTaskStatus { reports } => tasks::update_task_status(state, index, &reports),
+        Command::RemoveTasks { ids, at } => tasks::remove_tasks(state, &ids, at),
 
         Command::CreateSecret { secret } => {
             let at = nanos(&secret.created_at);
-            create(state, index, (**secret).clone(), at)
+            create(state, index, *secret, at)
         }
         Command::UpdateSecret {
             expected_version,
             secret,
         } => {
             let at = nanos(&secret.updated_at);
-            update(state, index, *expected_version, (**secret).clone(), at)
+            update(state, index, expected_version, *secret, at)
         }
         Command::RemoveSecret { id, at } => {
-            let secret = existing::<crate::types::secret::Secret>(state, id)?;
-            let users = services_using(state, |s| s.uses_secret(id));
+            let secret = existing::<crate::types::secret::Secret>(state, &id)?;
+            let users = services_using(state, |s| s.uses_secret(&id));
             if !users.is_empty() {
                 return Err(StoreError::InUse {
                     kind: Kind::Secret,
@@ -234,23 +234,23 @@ pub fn apply(
                     services: users,
                 });
             }
-            remove::<crate::types::secret::Secret>(state, id, *at)
+            remove::<crate::types::secret::Secret>(state, &id, at)
         }
 
         Command::CreateConfig { config } => {
             let at = nanos(&config.created_at);
-            create(state, index, (**config).clone(), at)
+            create(state, index, *config, at)
         }
         Command::UpdateConfig {
             expected_version,
             config,
         } => {
             let at = nanos(&config.updated_at);
-            update(state, index, *expected_version, (**config).clone(), at)
+            update(state, index, expected_version, *config, at)
         }
         Command::RemoveConfig { id, at } => {
-            let config = existing::<crate::types::config::Config>(state, id)?;
-            let users = services_using(state, |s| s.uses_config(id));
+            let config = existing::<crate::types::config::Config>(state, &id)?;
+            let users = services_using(state, |s| s.uses_config(&id));
             if !users.is_empty() {
                 return Err(StoreError::InUse {
                     kind: Kind::Config,
@@ -258,12 +258,12 @@ pub fn apply(
                     services: users,
                 });
             }
-            remove::<crate::types::config::Config>(state, id, *at)
+            remove::<crate::types::config::Config>(state, &id, at)
         }
 
         Command::CreateNetwork { network } => {
             let at = nanos(&network.created_at);
-            let mut network = (**network).clone();
+            let mut network = *network;
             if state.by_name::<Network>(&network.spec.name).is_some() {
                 return Err(StoreError::NameConflict {
                     kind: Kind::Network,
@@ -274,9 +274,9 @@ pub fn apply(
             create(state, index, network, at)
         }
         Command::RemoveNetwork { id, at } => {
-            let network = existing::<Network>(state, id)?;
+            let network = existing::<Network>(state, &id)?;
             check_network_unused(state, &network)?;
-            remove::<Network>(state, id, *at)
+            remove::<Network>(state, &id, at)
         }
     }
 }
@@ -518,7 +518,7 @@ mod network_tests {
         apply(
             state,
             index,
-            &Command::CreateNetwork {
+            Command::CreateNetwork {
                 network: Box::new(n),
             },
         )
@@ -528,7 +528,7 @@ mod network_tests {
         apply(
             state,
             99,
-            &Command::RemoveNetwork {
+            Command::RemoveNetwork {
                 id: id.into(),
                 at: 0,
             },

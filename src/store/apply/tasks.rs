@@ -116,16 +116,15 @@ pub(super) fn rollback_service(
 pub(super) fn create_tasks(
     state: &mut ClusterState,
     index: u64,
-    tasks: &[Task],
+    tasks: Vec<Task>,
 ) -> Result<Vec<Change>, StoreError> {
     let mut changes = Vec::with_capacity(tasks.len());
     // Addresses taken per network, computed once per network for the whole batch.
     let mut used: std::collections::HashMap<String, BTreeSet<Ipv4Addr>> = Default::default();
-    for task in tasks {
+    for mut task in tasks {
         if state.tasks.contains_key(&task.id) {
             continue;
         }
-        let mut task = task.clone();
         for attachment in &mut task.networks_attachments {
             if !attachment.addresses.is_empty() {
                 continue;
@@ -344,7 +343,7 @@ mod tests {
                 task("b", TaskState::Running, TaskState::Running),
             ],
         };
-        apply(&mut state, 1, &create).unwrap();
+        apply(&mut state, 1, create).unwrap();
         let assign = Command::AssignTasks {
             assignments: ["a", "b", "missing"]
                 .iter()
@@ -355,7 +354,7 @@ mod tests {
                 .collect(),
             at: 5,
         };
-        let changes = apply(&mut state, 2, &assign).unwrap();
+        let changes = apply(&mut state, 2, assign).unwrap();
         assert_eq!(changes.len(), 1);
         assert_eq!(state.tasks["a"].node_id, "n1");
         assert_eq!(state.tasks["a"].status.state, TaskState::Assigned);
@@ -369,7 +368,7 @@ mod tests {
         let create = Command::CreateTasks {
             tasks: vec![task("a", TaskState::Assigned, TaskState::Running)],
         };
-        apply(&mut state, 1, &create).unwrap();
+        apply(&mut state, 1, create).unwrap();
         let report = |state: TaskState| Command::UpdateTaskStatus {
             reports: vec![TaskStatusUpdate {
                 task_id: "a".into(),
@@ -379,12 +378,12 @@ mod tests {
                 },
             }],
         };
-        apply(&mut state, 2, &report(TaskState::Running)).unwrap();
+        apply(&mut state, 2, report(TaskState::Running)).unwrap();
         assert_eq!(state.tasks["a"].status.state, TaskState::Running);
-        let changes = apply(&mut state, 3, &report(TaskState::Preparing)).unwrap();
+        let changes = apply(&mut state, 3, report(TaskState::Preparing)).unwrap();
         assert!(changes.is_empty());
         assert_eq!(state.tasks["a"].status.state, TaskState::Running);
-        apply(&mut state, 4, &report(TaskState::Failed)).unwrap();
+        apply(&mut state, 4, report(TaskState::Failed)).unwrap();
         assert_eq!(state.tasks["a"].status.state, TaskState::Failed);
     }
 
@@ -394,7 +393,7 @@ mod tests {
         let create = Command::CreateTasks {
             tasks: vec![task("a", TaskState::New, TaskState::Ready)],
         };
-        apply(&mut state, 1, &create).unwrap();
+        apply(&mut state, 1, create).unwrap();
         let set = |desired: TaskState| Command::SetDesiredState {
             changes: vec![DesiredStateChange {
                 task_id: "a".into(),
@@ -402,12 +401,12 @@ mod tests {
             }],
             at: 1,
         };
-        apply(&mut state, 2, &set(TaskState::Running)).unwrap();
+        apply(&mut state, 2, set(TaskState::Running)).unwrap();
         assert_eq!(state.tasks["a"].desired_state, TaskState::Running);
-        assert!(apply(&mut state, 3, &set(TaskState::Ready))
+        assert!(apply(&mut state, 3, set(TaskState::Ready))
             .unwrap()
             .is_empty());
-        apply(&mut state, 4, &set(TaskState::Shutdown)).unwrap();
+        apply(&mut state, 4, set(TaskState::Shutdown)).unwrap();
         assert_eq!(state.tasks["a"].desired_state, TaskState::Shutdown);
     }
 }
