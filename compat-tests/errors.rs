@@ -306,6 +306,18 @@ fn strict_boolean_query_values_are_400_and_change_nothing() {
         )
         .error(400, &format!("invalid value for {key}: yes"));
     }
+    // Go's ParseUint refuses a signed version, where Rust's `u64` parser takes it.
+    t.api_json(
+        "POST",
+        &format!("/swarm/update?version=%2B{version}&rotateWorkerToken=1"),
+        &swarm["Spec"],
+    )
+    .error(
+        400,
+        &format!(
+            "invalid swarm version '+{version}': strconv.ParseUint: parsing \"+{version}\": invalid syntax"
+        ),
+    );
     assert_eq!(t.get_json("/swarm"), swarm);
     // `force` stays lenient, as the engine reads it: `yes` is true, not an error.
     t.api("DELETE", "/nodes/doesnotexist?force=yes")

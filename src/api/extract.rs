@@ -15,7 +15,7 @@ use serde::Serialize;
 use super::error::ApiError;
 use crate::types::decode;
 use crate::types::filters::Filters;
-use crate::types::meta::parse_go_bool;
+use crate::types::meta::{go_strconv_error, parse_go_bool, parse_version_query};
 
 /// Largest request body shoal reads for its own endpoints (configs may be ~1000 KiB of base64).
 const MAX_BODY: usize = 4 << 20;
@@ -109,9 +109,8 @@ impl Query {
     /// strconv.ParseBool: parsing "yes": invalid syntax`.
     pub fn parsed_flag(&self, key: &str) -> Result<bool, ApiError> {
         self.strict_flag(key).map_err(|value| {
-            ApiError::invalid(format!(
-                "invalid value for {key}: {value}: strconv.ParseBool: parsing {value:?}: invalid syntax"
-            ))
+            let reason = go_strconv_error("ParseBool", value, false);
+            ApiError::invalid(format!("invalid value for {key}: {value}: {reason}"))
         })
     }
 }
@@ -182,22 +181,7 @@ pub fn empty(status: StatusCode) -> Response {
 
 /// The `version` query parameter of updates, with the engine's texts when it is not a number.
 pub fn parse_version(raw: Option<&str>, what: &str) -> Result<u64, ApiError> {
-    let raw = raw.unwrap_or("");
-    raw.parse::<u64>().map_err(|e| {
-        ApiError::invalid(format!(
-            "invalid {what} version '{raw}': strconv.ParseUint: parsing \"{raw}\": {}",
-            go_parse_error(&e)
-        ))
-    })
-}
-
-fn go_parse_error(error: &std::num::ParseIntError) -> &'static str {
-    match error.kind() {
-        std::num::IntErrorKind::PosOverflow | std::num::IntErrorKind::NegOverflow => {
-            "value out of range"
-        }
-        _ => "invalid syntax",
-    }
+    parse_version_query(what, raw.unwrap_or("")).map_err(ApiError::invalid)
 }
 
 #[cfg(test)]
@@ -231,6 +215,10 @@ mod tests {
         assert_eq!(
             parse_version(None, "service").unwrap_err().message,
             "invalid service version '': strconv.ParseUint: parsing \"\": invalid syntax"
+        );
+        assert_eq!(
+            parse_version(Some("+5"), "node").unwrap_err().message,
+            "invalid node version '+5': strconv.ParseUint: parsing \"+5\": invalid syntax"
         );
     }
 

@@ -9,6 +9,7 @@ use super::error::ApiError;
 use super::extract::{ok, Query, QueryFilters};
 use super::state::AppState;
 use crate::control::logs::{LogOptions, LogSource};
+use crate::types::meta::go_strconv_error;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -74,13 +75,11 @@ pub fn log_options(query: &Query) -> Result<LogOptions, ApiError> {
 fn check_timestamp(value: &str) -> Result<(), String> {
     for part in value.splitn(2, '.') {
         if let Err(error) = part.parse::<i64>() {
-            let reason = match error.kind() {
-                std::num::IntErrorKind::PosOverflow | std::num::IntErrorKind::NegOverflow => {
-                    "value out of range"
-                }
-                _ => "invalid syntax",
-            };
-            return Err(format!("strconv.ParseInt: parsing {part:?}: {reason}"));
+            let out_of_range = matches!(
+                error.kind(),
+                std::num::IntErrorKind::PosOverflow | std::num::IntErrorKind::NegOverflow
+            );
+            return Err(go_strconv_error("ParseInt", part, out_of_range));
         }
     }
     Ok(())

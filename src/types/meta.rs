@@ -116,19 +116,31 @@ pub fn parse_go_bool(s: &str) -> Option<bool> {
 
 /// Parses the `version` query parameter of an update the way the engine does, with its
 /// message on failure: `invalid service version '': strconv.ParseUint: parsing "": invalid
-/// syntax`. `object` is `service`, `node`, `swarm`, `secret`, `config`.
+/// syntax`. `object` is `service`, `node`, `swarm`, `secret`, `config`. Like Go's `ParseUint`
+/// (and unlike Rust's), a leading `+` is refused.
 pub fn parse_version_query(object: &str, raw: &str) -> Result<u64, String> {
-    let reason = if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
-        "invalid syntax"
+    let parsed = if raw.bytes().all(|b| b.is_ascii_digit()) {
+        raw.parse::<u64>().map_err(|e| *e.kind())
     } else {
-        match raw.parse::<u64>() {
-            Ok(v) => return Ok(v),
-            Err(_) => "value out of range",
-        }
+        Err(std::num::IntErrorKind::InvalidDigit)
     };
-    Err(format!(
-        "invalid {object} version '{raw}': strconv.ParseUint: parsing {raw:?}: {reason}"
-    ))
+    parsed.map_err(|kind| {
+        let out_of_range = kind == std::num::IntErrorKind::PosOverflow;
+        let reason = go_strconv_error("ParseUint", raw, out_of_range);
+        format!("invalid {object} version '{raw}': {reason}")
+    })
+}
+
+/// Go's `strconv` error text for `input` refused by `function` (`ParseInt`, `ParseUint`,
+/// `ParseBool`): `strconv.ParseUint: parsing "+1": invalid syntax`. The quoting is Rust's
+/// `{:?}`, which matches Go's `%q` for everything but control characters.
+pub fn go_strconv_error(function: &str, input: &str, out_of_range: bool) -> String {
+    let reason = if out_of_range {
+        "value out of range"
+    } else {
+        "invalid syntax"
+    };
+    format!("strconv.{function}: parsing {input:?}: {reason}")
 }
 
 /// An instant with nanosecond precision, encoded as Go encodes `time.Time`.
